@@ -1,0 +1,3 @@
+from mockportal.cli import main
+
+main()

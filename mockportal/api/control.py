@@ -1,0 +1,165 @@
+"""`/_mock/*`: mockportal's own control plane (CONTRACT.md section 8). Not part of the real portal."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, current_app, jsonify, request
+
+from mockportal.api import json_object, portal
+from mockportal.domain.clock import iso
+from mockportal.domain.tokens import ACCESS_TOKEN_SECONDS
+from mockportal.errors import InvalidRequest, Unauthenticated
+from mockportal.domain.faults import MAX_DELAY_MS
+from mockportal.wire import require_number, require_whole
+
+PREFIX = "/_mock"
+bp = Blueprint("control", __name__, url_prefix=PREFIX)
+
+REVOCATION_ACTORS = ("self", "admin")
+
+
+@bp.before_request
+def _require_control_token():
+    expected = current_app.config["CONTROL_TOKEN"]
+    if expected and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {expected}"):
+        raise Unauthenticated("control_token_required", "Send Authorization: Bearer <control token>.")
+
+
+def _ok(**extra):
+    return jsonify({"ok": True, **extra})
+
+
+@bp.post("/reset")
+def reset():
+    body = json_object()
+    if "orgs" in body:
+        portal().reset(fixture=body)
+    elif "fixture" in body:
+        portal().reset(fixture=body["fixture"])
+    else:
+        scenario = body.get("scenario", "demo")
+        if not isinstance(scenario, str):
+            raise InvalidRequest("validation_failed", "scenario must be a name.")
+        portal().reset(scenario=scenario)
+    return _ok()
+
+
+@bp.post("/tokens")
+def mint_token():
+    body = json_object()
+    user = body.get("user")
+    scope = body.get("scope")
+    if not isinstance(user, str) or (scope is not None and not isinstance(scope, str)):
+        raise InvalidRequest("validation_failed", 'Send {"user": email, "scope": "...", "expiresIn": seconds}.')
+    expires_in = require_whole(body.get("expiresIn", ACCESS_TOKEN_SECONDS), "expiresIn", 1, 10**8)
+    return jsonify(portal().tokens.mint(user, scope, expires_in))
+
+
+def _clock_view():
+    clock = portal().clock
+    now = clock.now()
+    return jsonify({"now": iso(now), "epoch": now, "frozen": clock.is_frozen()})
+
+
+@bp.get("/clock")
+def read_clock():
+    return _clock_view()
+
+
+@bp.post("/clock")
+def move_clock():
+    seconds = require_number(json_object().get("advanceSeconds"), "advanceSeconds")
+    if seconds < 0 or seconds > 10**9:
+        raise InvalidRequest("validation_failed", "advanceSeconds must be between 0 and 1e9; time only moves forward.")
+    portal().clock.advance(float(seconds))
+    return _clock_view()
+
+
+@bp.get("/orgs/<org_id>")
+def org_report(org_id: str):
+    return jsonify(portal().admin.report(org_id))
+
+
+@bp.patch("/orgs/<org_id>")
+def edit_org(org_id: str):
+    portal().admin.edit_org(org_id, json_object())
+    return jsonify(portal().admin.report(org_id))
+
+
+@bp.patch("/users/<email>")
+def edit_user(email: str):
+    portal().admin.edit_user(email, json_object())
+    return _ok()
+
+
+@bp.post("/orgs/<org_id>/outcomes")
+def script_outcomes(org_id: str):
+    portal().admin.script_outcomes(org_id, json_object())
+    return _ok()
+
+
+@bp.post("/orgs/<org_id>/usage")
+def debit_usage(org_id: str):
+    portal().admin.debit_usage(org_id, json_object())
+    return jsonify(portal().admin.report(org_id))
+
+
+@bp.post("/faults")
+def add_fault():
+    body = json_object()
+    method, path = body.get("method", "*"), body.get("path")
+    error = body.get("error", "temporarily_unavailable")
+    if not isinstance(method, str) or not isinstance(path, str) or not isinstance(error, str):
+        raise InvalidRequest("validation_failed", 'Send {"method", "path", "status", "error", "retryAfter", "count", "delayMs"}.')
+    status = body.get("status")
+    retry_after = body.get("retryAfter")
+    portal().faults.add(
+        method=method, path=path, error=error,
+        status=None if status is None else require_whole(status, "status", 400, 599),
+        message=str(body.get("message", "Injected fault.")),
+        retry_after=None if retry_after is None else require_whole(retry_after, "retryAfter", 0, 86400),
+        delay_ms=require_whole(body.get("delayMs", 0), "delayMs", 0, MAX_DELAY_MS),
+        count=require_whole(body.get("count", 1), "count", 1, 10_000))
+    return _ok()
+
+
+@bp.delete("/faults")
+def clear_faults():
+    portal().faults.clear()
+    return _ok()
+
+
+@bp.post("/revocations")
+def revoke():
+    """`{"kind": "spending"|"session", "token" | "user", "actor": "self"|"admin"}`."""
+    body = json_object()
+    kind, actor = body.get("kind"), body.get("actor", "admin")
+    if kind not in ("spending", "session") or actor not in REVOCATION_ACTORS:
+        raise InvalidRequest("validation_failed", 'kind is "spending" or "session"; actor is "self" or "admin".')
+    token, user = body.get("token"), body.get("user")
+    if not isinstance(token, str) and not isinstance(user, str):
+        raise InvalidRequest("validation_failed", "Name the grant by an access or refresh token, or a user email.")
+    tokens = portal().tokens
+    grants = tokens.grants_for(token=token if isinstance(token, str) else None,
+                               user_email=user if isinstance(user, str) else None)
+    for grant_id in grants:
+        if kind == "spending":
+            tokens.revoke_spending(grant_id, actor)
+        else:
+            tokens.revoke_session(grant_id)
+    return _ok(revokedGrants=len(grants))
+
+
+@bp.get("/requests")
+def journal():
+    limit = request.args.get("limit", "1000")
+    if not limit.isdigit():
+        raise InvalidRequest("validation_failed", "limit must be a whole number.")
+    return jsonify({"requests": portal().journal.entries(min(int(limit), 10_000))})
+
+
+@bp.delete("/requests")
+def clear_journal():
+    portal().journal.clear()
+    return _ok()

@@ -1,0 +1,70 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, request
+
+from mockportal.api import billing, control
+from mockportal.errors import PortalError, RateLimited, register_error_handlers
+from mockportal.portal import Portal
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal app.
+
+    Config: DATABASE (file path; None = in-memory), SCENARIO (seeded into a fresh database),
+    FROZEN_CLOCK_AT (epoch seconds; None = wall clock), CONTROL_ENABLED, CONTROL_TOKEN.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(
+        DATABASE=None,
+        SCENARIO="demo",
+        FROZEN_CLOCK_AT=None,
+        CONTROL_ENABLED=True,
+        CONTROL_TOKEN=None,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        PROVIDE_AUTOMATIC_OPTIONS=False,  # an automatic OPTIONS answers with an empty non-JSON body
+    )
+    app.config.update(test_config or {})
+    # The contract forbids redirects; Werkzeug would redirect `//x` and `x/` otherwise.
+    app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False
+
+    portal = Portal.open(app.config["DATABASE"], frozen_at=app.config["FROZEN_CLOCK_AT"],
+                         scenario=app.config["SCENARIO"])
+    app.extensions["mockportal"] = portal
+
+    register_error_handlers(app)
+    app.register_blueprint(billing.bp)
+    if app.config["CONTROL_ENABLED"]:
+        app.register_blueprint(control.bp)
+
+    @app.before_request
+    def _inject_fault():
+        if request.path.startswith(control.PREFIX):
+            return None
+        fault = portal.faults.take(request.method, request.path)
+        if fault is None:
+            return None
+        if fault.delay_ms:
+            time.sleep(fault.delay_ms / 1000)  # a real stall: it is what the client must survive
+        if fault.status is None:
+            return None
+        if fault.retry_after is not None:
+            raise RateLimited(fault.error, fault.message, retry_after=fault.retry_after, status=fault.status)
+        raise PortalError(fault.error, fault.message, status=fault.status)
+
+    @app.after_request
+    def _journal(response):
+        if not request.path.startswith(control.PREFIX):
+            portal.journal.record(request.method, request.path, response.status_code)
+        if request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

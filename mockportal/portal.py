@@ -1,0 +1,43 @@
+"""The portal backend: one object holding the store, the clock and every domain service.
+
+Like a moto backend, it is what the blueprints talk to; `reset()` puts a scenario or fixture
+in place. One Portal per Flask app; several processes may each hold one on the same file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockportal.domain.admin import Admin
+from mockportal.domain.billing import Billing
+from mockportal.domain.clock import Clock
+from mockportal.domain.faults import Faults
+from mockportal.domain.journal import Journal
+from mockportal.domain.ledger import Ledger
+from mockportal.domain.scenarios import load_fixture, load_scenario, seed_once
+from mockportal.domain.tokens import Tokens
+from mockportal.store import Store
+
+
+class Portal:
+    def __init__(self, store: Store, *, frozen_at: float | None = None, scenario: str = "demo"):
+        self.store = store
+        self.clock = Clock(store)
+        self.clock.start(frozen_at)
+        self.tokens = Tokens(store, self.clock)
+        self.ledger = Ledger(store, self.clock)
+        self.billing = Billing(store, self.clock, self.ledger)
+        self.admin = Admin(store, self.clock, self.ledger)
+        self.faults = Faults(store)
+        self.journal = Journal(store, self.clock)
+        seed_once(store, self.clock, scenario)
+
+    @classmethod
+    def open(cls, database: str | None = None, **options: Any) -> "Portal":
+        return cls(Store(database), **options)
+
+    def reset(self, *, scenario: str | None = None, fixture: Any = None) -> None:
+        if fixture is not None:
+            load_fixture(self.store, self.clock, fixture)
+        else:
+            load_scenario(self.store, self.clock, scenario or "demo")

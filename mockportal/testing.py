@@ -1,0 +1,40 @@
+"""An embeddable portal for test suites: `with PortalServer() as portal: portal.url`.
+
+Like moto's ThreadedMotoServer: a real HTTP server on 127.0.0.1 and a free port, in a
+background thread of the test process, with the clock frozen so tests move time explicitly.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from waitress.server import create_server
+
+from mockportal.app import create_app
+
+# 2026-06-10T12:00:00Z: mid-month, so a suite's clock moves rarely cross a month boundary.
+TEST_EPOCH = 1781092800.0
+
+
+class PortalServer:
+    def __init__(self, config: dict[str, Any] | None = None, *, threads: int = 8):
+        self.app = create_app({"FROZEN_CLOCK_AT": TEST_EPOCH, **(config or {})})
+        self._server = create_server(self.app, host="127.0.0.1", port=0, threads=threads,
+                                     ident="mockportal")
+        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        self._thread = threading.Thread(target=self._server.run, name="mockportal", daemon=True)
+
+    def start(self) -> "PortalServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> "PortalServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,137 @@
+"""The wire format: JSON bodies decoded without floats, and money as canonical decimal strings.
+
+Both the HTTP layer and the domain use these: the domain decides *when* a malformed body is
+reported (gate 7 of a charge comes after the spending gates), the HTTP layer only reads bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from mockportal.errors import InvalidRequest
+
+
+class NonFiniteNumber:
+    """Stands in for NaN/Infinity literals so they fail type checks instead of becoming floats."""
+
+    def __init__(self, literal: str):
+        self.literal = literal
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidRequest("validation_failed", f"Duplicate key {key!r} in JSON object.")
+        result[key] = value
+    return result
+
+
+def decode_json(raw: bytes) -> Any:
+    """Decode a JSON document with every number as an exact Decimal (never via float)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest("invalid_json", "Request body is not valid UTF-8.") from None
+    try:
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_int=Decimal,
+            parse_constant=NonFiniteNumber,
+            object_pairs_hook=_reject_duplicate_keys,
+        )
+    except (ValueError, RecursionError):
+        raise InvalidRequest("invalid_json", "Request body is not valid JSON.") from None
+
+
+class JsonBody:
+    """A request body decoded on demand, so its errors surface at the gate that reads it."""
+
+    def __init__(self, raw: bytes, content_type: str | None):
+        self._raw = raw
+        self._content_type = content_type
+
+    def object_with_exactly(self, keys: set[str]) -> dict[str, Any]:
+        """The body as an object holding exactly `keys`; anything else is `validation_failed`."""
+        if self._content_type and self._content_type.split(";")[0].strip().lower() != "application/json":
+            raise InvalidRequest("unsupported_media_type", "Send the body as application/json.", status=415)
+        if not self._raw.strip():
+            raise InvalidRequest("validation_failed", f"Body must be a JSON object with {sorted(keys)}.")
+        value = decode_json(self._raw)
+        if not isinstance(value, dict):
+            raise InvalidRequest("validation_failed", "Body must be a JSON object.")
+        unknown = set(value) - keys
+        missing = keys - set(value)
+        if unknown or missing:
+            parts = []
+            if missing:
+                parts.append(f"missing {sorted(missing)}")
+            if unknown:
+                parts.append(f"unknown {sorted(unknown)}")
+            raise InvalidRequest("validation_failed", f"Body keys: {', '.join(parts)}.")
+        return value
+
+
+def require_number(value: Any, field: str) -> Decimal:
+    """A JSON number as a finite Decimal; bools, strings, null, NaN and Infinity are refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = Decimal(value)  # a default supplied in code, not a decoded body
+    if isinstance(value, bool) or not isinstance(value, Decimal) or not value.is_finite():
+        raise InvalidRequest("validation_failed", f"{field} must be a finite JSON number.")
+    return value
+
+
+def require_whole(value: Any, field: str, low: int, high: int) -> int:
+    """A JSON number that is a whole number within [low, high]."""
+    number = require_number(value, field)
+    if number != number.to_integral_value() or not low <= number <= high:
+        raise InvalidRequest("validation_failed", f"{field} must be a whole number from {low} to {high}.")
+    return int(number)
+
+
+def require_bool(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidRequest("validation_failed", f"{field} must be true or false.")
+    return value
+
+
+def decimal_places(amount: Decimal) -> int:
+    """Significant decimal places, ignoring trailing zeros (`25.50` has 1). Needs no context,
+    so it is safe on `1e400` or a 10,000-digit literal."""
+    _, digits, exponent = amount.as_tuple()
+    digits = list(digits)
+    while exponent < 0 and len(digits) > 1 and digits[-1] == 0:
+        digits.pop()
+        exponent += 1
+    if digits == [0]:
+        return 0
+    return max(0, -exponent)
+
+
+def money(amount: Decimal) -> str:
+    """Canonical money string: no exponent, no trailing zeros, never `-0` (`142.5`, `100`, `0.01`)."""
+    if amount == 0:
+        return "0"
+    text = format(amount, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+MONEY_LIMIT = Decimal(10) ** 12
+
+
+def parse_money(value: Any, field: str) -> Decimal:
+    """Money given to the control plane: a decimal string or a JSON number, below 1e12 in size."""
+    if isinstance(value, str):
+        try:
+            value = Decimal(value)
+        except ArithmeticError:
+            raise InvalidRequest("validation_failed", f"{field} must be a decimal amount.") from None
+    amount = require_number(value, field)
+    if abs(amount) >= MONEY_LIMIT:
+        raise InvalidRequest("validation_failed", f"{field} must be smaller than 1e12 in size.")
+    return amount
