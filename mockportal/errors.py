@@ -22,10 +22,11 @@ class PortalError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, *, status: int | None = None,
+    # The first parameter is positional-only: `code` is also an extra of cli_billing_disabled.
+    def __init__(self, error: str, message: str, /, *, status: int | None = None,
                  headers: dict[str, str] | None = None, **extras: Any):
         super().__init__(message)
-        self.code = code
+        self.code = error
         self.message = message
         if status is not None:
             self.status = status
@@ -45,8 +46,8 @@ class Unauthenticated(PortalError):
 
     status = 401
 
-    def __init__(self, code: str, message: str, **extras: Any):
-        super().__init__(code, message, headers={"WWW-Authenticate": f'Bearer error="{code}"'}, **extras)
+    def __init__(self, error: str, message: str, /, **extras: Any):
+        super().__init__(error, message, headers={"WWW-Authenticate": f'Bearer error="{error}"'}, **extras)
 
 
 class Forbidden(PortalError):
@@ -54,8 +55,8 @@ class Forbidden(PortalError):
 
     status = 403
 
-    def __init__(self, code: str, message: str, *, portal_url: str = "/billing", **extras: Any):
-        super().__init__(code, message, portalUrl=portal_url, **extras)
+    def __init__(self, error: str, message: str, /, *, portal_url: str = "/billing", **extras: Any):
+        super().__init__(error, message, portalUrl=portal_url, **extras)
 
 
 class NotFound(PortalError):
@@ -71,8 +72,8 @@ class RateLimited(PortalError):
 
     status = 429
 
-    def __init__(self, code: str, message: str, *, retry_after: int, status: int = 429, **extras: Any):
-        super().__init__(code, message, status=status, headers={"Retry-After": str(retry_after)}, **extras)
+    def __init__(self, error: str, message: str, /, *, retry_after: int, status: int = 429, **extras: Any):
+        super().__init__(error, message, status=status, headers={"Retry-After": str(retry_after)}, **extras)
 
 
 class OAuthError(PortalError):
