@@ -44,7 +44,7 @@ class Ledger:
         """Settle or fail every charge of the org whose time has come."""
         with self._store.transaction():
             for charge in self._store.due_charges(org_id, self._clock.now()):
-                if charge["outcome"] == "succeed":
+                if charge["outcome"] == "settle":
                     if self._store.finish_charge(charge["id"], "settled", charge["settle_at"]):
                         org = load_org(self._store, org_id)
                         self._store.update_org(org_id, balance=money(org.balance + Decimal(charge["amount"])))
@@ -69,7 +69,7 @@ class Ledger:
                 after = org.settle_after if scripted["after_seconds"] is None else scripted["after_seconds"]
             else:
                 reason = TEST_CARD_FAILURES.get(org.card.last4) if org.card else "processing_error"
-                outcome, after = ("fail" if reason else "succeed"), org.settle_after
+                outcome, after = ("fail" if reason else "settle"), org.settle_after
             charge_id = "ch_" + secrets.token_hex(12)
             self._store.insert_charge({
                 "id": charge_id, "org_id": org.id, "grant_id": grant_id, "source": source,
