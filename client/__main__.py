@@ -1,0 +1,3 @@
+from client.cli import cli
+
+cli(prog_name="python -m client")
