@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     jti TEXT PRIMARY KEY, grant_id TEXT NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token_hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, created_at REAL NOT NULL, used_at REAL);
+CREATE TABLE IF NOT EXISTS device_codes (
+    device_code TEXT PRIMARY KEY, user_code TEXT NOT NULL UNIQUE, client_id TEXT NOT NULL,
+    scope TEXT NOT NULL, expires_at REAL NOT NULL, status TEXT NOT NULL, last_polled_at REAL,
+    user_email TEXT, granted_scope TEXT);
 CREATE TABLE IF NOT EXISTS charges (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, grant_id TEXT, source TEXT NOT NULL,
     amount TEXT NOT NULL, created_at REAL NOT NULL, status TEXT NOT NULL,
@@ -61,8 +65,8 @@ CREATE TABLE IF NOT EXISTS request_journal (
 
 # Tables a reset empties; `meta` (signing secret, clock) survives.
 STATE_TABLES = ("request_journal", "faults", "scripted_outcomes", "usage_debits",
-                "idempotency_keys", "charges", "refresh_tokens", "access_tokens", "grants",
-                "users", "orgs")
+                "idempotency_keys", "charges", "device_codes", "refresh_tokens", "access_tokens",
+                "grants", "users", "orgs")
 
 JOURNAL_LIMIT = 10_000
 
@@ -95,6 +99,13 @@ class Store:
         if conn is None:
             conn = self._local.conn = self._connect(self.path)
         return conn
+
+    def close(self) -> None:
+        """Close this thread's connection. A process that forks workers closes its own first:
+        an SQLite connection must never be used, or closed, on both sides of a fork."""
+        with self._lock:
+            self._conn.close()
+            self._shared = self._local.conn = None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -177,6 +188,9 @@ class Store:
     def update_user(self, email: str, **fields: Any) -> None:
         self._update("users", "email", email, fields)
 
+    def list_users(self) -> list[sqlite3.Row]:
+        return self._all("SELECT * FROM users ORDER BY org_id, email")
+
     # -- grants and tokens ------------------------------------------------------------------
     def insert_grant(self, row: dict[str, Any]) -> None:
         self._insert("grants", row)
@@ -206,6 +220,19 @@ class Store:
     def mark_refresh_token_used(self, token_hash: str, at: float) -> None:
         self._run("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?", (at, token_hash))
 
+    # -- device codes -----------------------------------------------------------------------
+    def insert_device_code(self, row: dict[str, Any]) -> None:
+        self._insert("device_codes", row)
+
+    def get_device_code(self, device_code: str) -> sqlite3.Row | None:
+        return self._one("SELECT * FROM device_codes WHERE device_code = ?", (device_code,))
+
+    def device_code_for_user_code(self, user_code: str) -> sqlite3.Row | None:
+        return self._one("SELECT * FROM device_codes WHERE user_code = ?", (user_code,))
+
+    def update_device_code(self, device_code: str, **fields: Any) -> None:
+        self._update("device_codes", "device_code", device_code, fields)
+
     # -- charges ----------------------------------------------------------------------------
     def insert_charge(self, row: dict[str, Any]) -> None:
         self._insert("charges", row)
@@ -221,11 +248,8 @@ class Store:
                          "AND settle_at IS NOT NULL AND settle_at <= ? ORDER BY settle_at, id",
                          (org_id, now))
 
-    def finish_charge(self, charge_id: str, status: str, settled_at: float) -> bool:
-        """Move a pending charge to its final status; False if it had already left pending."""
-        cursor = self._run("UPDATE charges SET status = ?, settled_at = ? "
-                           "WHERE id = ? AND status = 'pending'", (status, settled_at, charge_id))
-        return cursor.rowcount == 1
+    def finish_charge(self, charge_id: str, status: str, settled_at: float) -> None:
+        self._run("UPDATE charges SET status = ?, settled_at = ? WHERE id = ?", (status, settled_at, charge_id))
 
     def counted_charge_amounts(self, org_id: str, since: float) -> list[str]:
         """Amounts of pending and settled charges created at or after `since` (cap spend)."""

@@ -1,8 +1,9 @@
 """Charges and the balance: acceptance, settlement, usage debits and auto-reload.
 
 Settlement is lazy: a charge carries the portal-clock instant it settles at, and any read of
-the org settles what is due. The `pending -> settled` update is conditional, so a charge
-credits the balance exactly once however many workers read it at the same moment.
+the org settles what is due. Reading the due charges and settling them happen in one
+`BEGIN IMMEDIATE` transaction, so a charge credits the balance exactly once however many
+workers read it at the same moment.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ class Ledger:
         with self._store.transaction():
             for charge in self._store.due_charges(org_id, self._clock.now()):
                 if charge["outcome"] == "settle":
-                    if self._store.finish_charge(charge["id"], "settled", charge["settle_at"]):
-                        org = load_org(self._store, org_id)
-                        self._store.update_org(org_id, balance=money(org.balance + Decimal(charge["amount"])))
+                    self._store.finish_charge(charge["id"], "settled", charge["settle_at"])
+                    org = load_org(self._store, org_id)
+                    self._store.update_org(org_id, balance=money(org.balance + Decimal(charge["amount"])))
                 else:
                     self._store.finish_charge(charge["id"], "failed", charge["settle_at"])
 
