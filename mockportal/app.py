@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from mockportal.api import billing, control
+from mockportal.api import billing, control, oauth, web
 from mockportal.errors import PortalError, RateLimited, register_error_handlers
 from mockportal.portal import Portal
 
@@ -29,6 +29,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CONTROL_TOKEN=None,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         PROVIDE_AUTOMATIC_OPTIONS=False,  # an automatic OPTIONS answers with an empty non-JSON body
+        SESSION_COOKIE_NAME="mockportal_session",  # the approval page's sign-in and CSRF token
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     app.config.update(test_config or {})
     # The contract forbids redirects; Werkzeug would redirect `//x` and `x/` otherwise.
@@ -38,9 +40,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     portal = Portal.open(app.config["DATABASE"], frozen_at=app.config["FROZEN_CLOCK_AT"],
                          scenario=app.config["SCENARIO"])
     app.extensions["mockportal"] = portal
+    app.secret_key = portal.session_secret
 
     register_error_handlers(app)
     app.register_blueprint(billing.bp)
+    app.register_blueprint(oauth.bp)
+    app.register_blueprint(web.bp)
     if app.config["CONTROL_ENABLED"]:
         app.register_blueprint(control.bp)
 

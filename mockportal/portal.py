@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockportal.domain.accounts import Accounts
 from mockportal.domain.admin import Admin
 from mockportal.domain.billing import Billing
 from mockportal.domain.clock import Clock
+from mockportal.domain.device import DeviceCodes
 from mockportal.domain.faults import Faults
 from mockportal.domain.journal import Journal
+from mockportal.domain.keys import shared_secret
 from mockportal.domain.ledger import Ledger
 from mockportal.domain.scenarios import load_fixture, load_scenario, seed_once
 from mockportal.domain.tokens import Tokens
@@ -25,6 +28,10 @@ class Portal:
         self.clock = Clock(store)
         self.clock.start(frozen_at)
         self.tokens = Tokens(store, self.clock)
+        self.device = DeviceCodes(store, self.clock, self.tokens)
+        self.accounts = Accounts(store)
+        # Signs the approval page's session cookie; shared like the JWT secret.
+        self.session_secret = shared_secret(store, "session_secret")
         self.ledger = Ledger(store, self.clock)
         self.billing = Billing(store, self.clock, self.ledger)
         self.admin = Admin(store, self.clock, self.ledger)

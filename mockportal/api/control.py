@@ -11,7 +11,7 @@ from mockportal.domain.clock import iso
 from mockportal.domain.tokens import ACCESS_TOKEN_SECONDS
 from mockportal.errors import InvalidRequest, Unauthenticated
 from mockportal.domain.faults import MAX_DELAY_MS
-from mockportal.wire import require_number, require_whole
+from mockportal.wire import require_bool, require_number, require_whole
 
 PREFIX = "/_mock"
 bp = Blueprint("control", __name__, url_prefix=PREFIX)
@@ -54,6 +54,27 @@ def mint_token():
         raise InvalidRequest("validation_failed", 'Send {"user": email, "scope": "...", "expiresIn": seconds}.')
     expires_in = require_whole(body.get("expiresIn", ACCESS_TOKEN_SECONDS), "expiresIn", 1, 10**8)
     return jsonify(portal().tokens.mint(user, scope, expires_in))
+
+
+@bp.post("/device/approve")
+def approve_device():
+    """`{"userCode", "user", "allowTerminalBilling": bool}`: what Approve on /device does."""
+    body = json_object()
+    user_code, user = body.get("userCode"), body.get("user")
+    if not isinstance(user_code, str) or not isinstance(user, str):
+        raise InvalidRequest("validation_failed", 'Send {"userCode", "user": email, "allowTerminalBilling": bool}.')
+    allow = require_bool(body.get("allowTerminalBilling", False), "allowTerminalBilling")
+    return _ok(scope=portal().device.approve(user_code, user, allow).granted_scope)
+
+
+@bp.post("/device/deny")
+def deny_device():
+    """`{"userCode"}`: what Deny on /device does."""
+    user_code = json_object().get("userCode")
+    if not isinstance(user_code, str):
+        raise InvalidRequest("validation_failed", 'Send {"userCode"}.')
+    portal().device.deny(user_code)
+    return _ok()
 
 
 def _clock_view():

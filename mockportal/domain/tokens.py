@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import jwt
 
 from mockportal.domain.clock import Clock
+from mockportal.domain.keys import shared_secret
 from mockportal.errors import Forbidden, InvalidRequest, NotFound, OAuthError, Unauthenticated
 from mockportal.store import Store
 
@@ -41,6 +42,13 @@ def _hash(refresh_token: str) -> str:
     return hashlib.sha256(refresh_token.encode()).hexdigest()
 
 
+def require_client(client_id: str) -> str:
+    """Only registered OAuth clients may start a login or refresh one."""
+    if client_id not in KNOWN_CLIENTS:
+        raise OAuthError("invalid_client", f"Unknown client_id {client_id!r}.")
+    return client_id
+
+
 def normalise_scope(scope: str | None, default: str = LOGIN_SCOPE) -> str:
     """A space-separated scope string in canonical order, unknown scopes dropped."""
     requested = set((scope or default).split())
@@ -54,14 +62,8 @@ class Tokens:
         self._secret: str | None = None
 
     def _signing_secret(self) -> str:
-        # One secret per database, so every worker verifies every other worker's tokens.
         if self._secret is None:
-            with self._store.transaction():
-                secret = self._store.get_meta("jwt_secret")
-                if secret is None:
-                    secret = secrets.token_hex(32)
-                    self._store.set_meta("jwt_secret", secret)
-            self._secret = secret
+            self._secret = shared_secret(self._store, "jwt_secret")
         return self._secret
 
     # -- issuing ----------------------------------------------------------------------------
@@ -101,6 +103,7 @@ class Tokens:
 
     def refresh(self, client_id: str, refresh_token: str | None) -> dict:
         """Rotate: the presented refresh token is spent and a new pair is issued."""
+        require_client(client_id)
         if not refresh_token:
             raise OAuthError("invalid_request", "Send the refresh token in x-nous-refresh-token.")
         with self._store.transaction():

@@ -1,0 +1,139 @@
+"""`/device`: the approval page a person opens from the terminal's verification URL.
+
+Server-rendered HTML (Jinja, autoescaped). A mock sign-in (pick a known user's email, no
+password) keeps the user in Flask's signed session cookie, next to a per-session CSRF token
+that every form posts back. Redirects only ever go to `/device` itself, built here.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from mockportal.api import portal
+from mockportal.domain.accounts import Account
+from mockportal.domain.device import DeviceLogin, normalise_user_code
+from mockportal.errors import Forbidden, InvalidRequest, PortalError
+
+bp = Blueprint("web", __name__)
+
+SCOPE_WORDS = {
+    "inference:invoke": "Use Nous models, paid from your organisation's balance",
+    "tool:invoke": "Run tools on your behalf",
+    "billing:manage": "Buy credits and change auto-reload with your organisation's saved card",
+}
+PROBLEM_TITLES = {
+    "user_code_expired": "This code has expired",
+    "user_code_used": "This code was already used",
+    "csrf_failed": "This form has expired",
+}
+# No scripts at all, inline styles only, forms post to this origin, never inside a frame.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'")
+
+
+@bp.after_request
+def _page_headers(response):
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-store"
+    # The URL carries the user code; keep it out of Referer headers.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+@bp.context_processor
+def _template_globals():
+    return {"csrf_token": _csrf_token, "scope_words": SCOPE_WORDS}
+
+
+@bp.before_request
+def _require_csrf():
+    """Every state-changing form carries this session's CSRF token."""
+    if request.method != "POST":
+        return
+    sent = request.form.get("csrf_token", "").encode()
+    expected = session.get("csrf", "").encode()
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise Forbidden("csrf_failed", "This form did not come from this page or your session "
+                        "has ended. Go back, reload the page and try again.")
+
+
+@bp.errorhandler(PortalError)
+def _problem(error: PortalError):
+    if error.code == "unknown_user_code":
+        # Offer the form again, with what they typed, so they can correct it.
+        return _page("enter_code.html", error.status, entered=request.values.get("user_code", ""),
+                     error=error.message)
+    title = PROBLEM_TITLES.get(error.code, "This login cannot continue")
+    return _page("problem.html", error.status, title=title, message=error.message)
+
+
+def _page(template: str, status: int = 200, **context):
+    return render_template(template, **context), status
+
+
+def _signed_in() -> Account | None:
+    email = session.get("user")
+    return None if email is None else portal().accounts.find(email)
+
+
+def _back_to(login: DeviceLogin):
+    """To the page for this code (a path built here, never taken from the request)."""
+    return redirect(url_for("web.device", user_code=login.user_code), 303)
+
+
+@bp.get("/device")
+def device():
+    entered = request.args.get("user_code")
+    if entered is None:
+        return _page("enter_code.html", entered="")
+    login = portal().device.pending(entered)
+    account = _signed_in()
+    if account is None:
+        return _page("sign_in.html", login=login, users=portal().accounts.everyone())
+    return _page("consent.html", login=login, account=account)
+
+
+@bp.post("/device/sign-in")
+def sign_in():
+    login = portal().device.pending(request.form.get("user_code", ""))
+    email = request.form.get("email", "").strip()
+    if portal().accounts.find(email) is None:
+        return _page("sign_in.html", 400, login=login, users=portal().accounts.everyone(),
+                     entered_email=email, error="No user has that email address.")
+    session["user"] = email
+    session.pop("csrf")  # a new token per signed-in session
+    return _back_to(login)
+
+
+@bp.post("/device/sign-out")
+def sign_out():
+    session.pop("user", None)
+    user_code = normalise_user_code(request.form.get("user_code", ""))
+    return redirect(url_for("web.device", user_code=user_code), 303)
+
+
+@bp.post("/device/decision")
+def decide():
+    entered = request.form.get("user_code", "")
+    account = _signed_in()
+    if account is None:
+        return _back_to(portal().device.pending(entered))
+    decision = request.form.get("decision")
+    if decision == "approve":
+        allow = request.form.get("allow_terminal_billing") == "on"
+        login = portal().device.approve(entered, account.email, allow)
+    elif decision == "deny":
+        login = portal().device.deny(entered)
+    else:
+        raise InvalidRequest("validation_failed", "Choose Approve or Deny.")
+    return _page("decided.html", login=login, account=account, approved=decision == "approve")
