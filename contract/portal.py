@@ -1,0 +1,105 @@
+"""The portal under test, as a few verbs: public API calls (always checked against the OpenAPI
+document) and control-plane calls (`/_mock`, mockportal's own; asserted to succeed).
+
+Request bodies are built as text by the caller, so a money amount is the exact JSON number
+literal the property generated and no float is ever involved.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+import requests
+
+from contract import spec
+from contract.world import BILLING_SCOPE, OWNER, world
+
+TIMEOUT_SECONDS = 30
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class ContractPortal:
+    def __init__(self, base_url: str, control_token: str | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.http = requests.Session()
+        self._control_headers = bearer(control_token) if control_token else {}
+
+    # -- the public API ------------------------------------------------------------------
+    def send(self, method: str, path: str, *, headers: dict[str, str] | None = None,
+             body: bytes | str | None = None, content_type: str | None = "application/json") -> requests.Response:
+        """Any request, unchecked: for properties that judge the answer themselves."""
+        headers = dict(headers or {})
+        if content_type is not None and body is not None:
+            headers.setdefault("Content-Type", content_type)
+        data = body.encode() if isinstance(body, str) else body
+        return self.http.request(method, self.base_url + path, headers=headers, data=data,
+                                 timeout=TIMEOUT_SECONDS, allow_redirects=False)
+
+    def api(self, method: str, path: str, **options: Any) -> requests.Response:
+        """A request whose answer must conform to the OpenAPI document."""
+        response = self.send(method, path, **options)
+        spec.assert_conforms(response)
+        return response
+
+    def state(self, token: str) -> dict[str, Any]:
+        response = self.api("GET", "/api/billing/state", headers=bearer(token))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def charge(self, token: str, amount_literal: str, key: str | None) -> requests.Response:
+        headers = bearer(token) if key is None else {**bearer(token), "Idempotency-Key": key}
+        return self.api("POST", "/api/billing/charge", headers=headers,
+                        body=f'{{"amountUsd": {amount_literal}}}')
+
+    def charge_status(self, token: str, charge_id: str) -> dict[str, Any]:
+        response = self.api("GET", f"/api/billing/charge/{charge_id}", headers=bearer(token))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def auto_top_up(self, token: str, body: str) -> requests.Response:
+        return self.api("PATCH", "/api/billing/auto-top-up", headers=bearer(token), body=body)
+
+    # -- the control plane ---------------------------------------------------------------
+    @cached_property
+    def control_available(self) -> bool:
+        """A mockportal with its `/_mock` plane reachable (not a real portal, not `--no-control`)."""
+        try:
+            return self.http.get(self.base_url + "/_mock/clock", headers=self._control_headers,
+                                 timeout=TIMEOUT_SECONDS).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.http.request(method, self.base_url + "/_mock" + path, json=body,
+                                     headers=self._control_headers, timeout=TIMEOUT_SECONDS)
+        assert response.status_code == 200, f"{method} /_mock{path}: {response.status_code} {response.text}"
+        return response.json()
+
+    def reset(self, fixture: dict[str, Any] | None = None) -> None:
+        self.control("POST", "/reset", fixture or world())
+
+    def token(self, user: str = OWNER, scope: str = BILLING_SCOPE) -> str:
+        return self.control("POST", "/tokens", {"user": user, "scope": scope})["access_token"]
+
+    def advance(self, seconds: float) -> None:
+        self.control("POST", "/clock", {"advanceSeconds": seconds})
+
+    def now(self) -> float:
+        return self.control("GET", "/clock")["epoch"]
+
+    def org(self, org_id: str) -> dict[str, Any]:
+        return self.control("GET", f"/orgs/{org_id}")
+
+    def edit_org(self, org_id: str, **changes: Any) -> dict[str, Any]:
+        return self.control("PATCH", f"/orgs/{org_id}", changes)
+
+    def debit_usage(self, org_id: str, amount: Decimal) -> dict[str, Any]:
+        return self.control("POST", f"/orgs/{org_id}/usage", {"amountUsd": str(amount)})
+
+    def script_outcome(self, org_id: str, **outcome: Any) -> None:
+        self.control("POST", f"/orgs/{org_id}/outcomes", outcome)
