@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from mockportal.app import create_app
@@ -30,8 +31,12 @@ class PortalServer:
         return self
 
     def stop(self) -> None:
-        self._server.close()
+        # Close every socket from inside the server's own loop: closing them from this thread
+        # while the loop sits in select() raised EBADF there and left the loop (and any
+        # keep-alive connection) running until the join gave up.
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown()
 
     def __enter__(self) -> "PortalServer":
         return self.start()
