@@ -57,18 +57,28 @@ def session_with(adapter: BaseAdapter) -> requests.Session:
     return session
 
 
-class LosesAnswers(requests.adapters.HTTPAdapter):
-    """Forwards to the real portal, but loses the answer to the first `lose` requests that
-    match `METHOD /path`: the portal did the work, the client saw a dropped connection."""
+class Recording(requests.adapters.HTTPAdapter):
+    """Forwards to the real portal and keeps every request it sent."""
+
+    def __init__(self):
+        super().__init__()
+        self.sent: list[requests.PreparedRequest] = []
+
+    def send(self, request, **kwargs):
+        self.sent.append(request)
+        return super().send(request, **kwargs)
+
+
+class LosesAnswers(Recording):
+    """Loses the answer to the first `lose` requests matching `METHOD /path`: the portal did
+    the work, the client saw a dropped connection."""
 
     def __init__(self, route: str, lose: int = 1):
         super().__init__()
         self.route = route
         self.lose = lose
-        self.sent: list[requests.PreparedRequest] = []
 
     def send(self, request, **kwargs):
-        self.sent.append(request)
         response = super().send(request, **kwargs)
         if f"{request.method} {urlsplit(request.url).path}" == self.route and self.lose > 0:
             self.lose -= 1
