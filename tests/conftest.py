@@ -10,6 +10,7 @@ from mockportal import create_app
 from mockportal.testing import TEST_EPOCH
 
 BILLING = "inference:invoke tool:invoke billing:manage"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 @pytest.fixture
@@ -69,6 +70,35 @@ class PortalDriver:
     def script(self, org_id: str = "org_acme", **spec) -> None:
         response = self.client.post(f"/_mock/orgs/{org_id}/outcomes", json=spec)
         assert response.status_code == 200, response.json
+
+    # -- logging in (CONTRACT.md section 6) -------------------------------------------------
+    def start_login(self, scope: str | None = BILLING, client_id: str = "hermes-cli") -> dict:
+        form = {"client_id": client_id, **({} if scope is None else {"scope": scope})}
+        response = self.client.post("/api/oauth/device/code", data=form)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def poll(self, device_code: str, client_id: str = "hermes-cli"):
+        return self.client.post("/api/oauth/token", data={
+            "grant_type": DEVICE_GRANT, "client_id": client_id, "device_code": device_code})
+
+    def approve(self, user_code: str, user: str = "owner@acme.test", allow_terminal_billing: bool = True):
+        return self.client.post("/_mock/device/approve", json={
+            "userCode": user_code, "user": user, "allowTerminalBilling": allow_terminal_billing})
+
+    def login(self, user: str = "owner@acme.test", allow_terminal_billing: bool = True,
+              scope: str = BILLING) -> dict:
+        """The whole device flow, approved headlessly: the token response."""
+        code = self.start_login(scope)
+        assert self.approve(code["user_code"], user, allow_terminal_billing).status_code == 200
+        response = self.poll(code["device_code"])
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def refresh(self, refresh_token: str | None, client_id: str = "hermes-cli"):
+        headers = {} if refresh_token is None else {"x-nous-refresh-token": refresh_token}
+        return self.client.post("/api/oauth/token", headers=headers,
+                                data={"grant_type": "refresh_token", "client_id": client_id})
 
 
 @pytest.fixture
