@@ -37,12 +37,19 @@ class _Target:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "control: needs mockportal's /_mock control plane (reset, tokens, clock)")
+    config.addinivalue_line("markers", "control: needs mockportal's /_mock control plane (reset, tokens, "
+                                       "a frozen clock it can move)")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("control") and not _Target.get().control_available:
-        pytest.skip(f"{_Target.get().base_url} has no /_mock control plane (GET /_mock/clock is not 200)")
+    if not item.get_closest_marker("control"):
+        return
+    portal = _Target.get()
+    clock = portal.control_clock
+    if clock is None:
+        pytest.skip(f"{portal.base_url} has no /_mock control plane (GET /_mock/clock is not 200)")
+    if not clock["frozen"]:
+        pytest.skip(f"{portal.base_url} runs on the wall clock; exact timing needs `--frozen-clock`")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

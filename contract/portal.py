@@ -17,6 +17,7 @@ from contract import spec
 from contract.world import BILLING_SCOPE, OWNER, world
 
 TIMEOUT_SECONDS = 30
+TOKEN_SECONDS = 60 * 24 * 3600
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -66,13 +67,15 @@ class ContractPortal:
 
     # -- the control plane ---------------------------------------------------------------
     @cached_property
-    def control_available(self) -> bool:
-        """A mockportal with its `/_mock` plane reachable (not a real portal, not `--no-control`)."""
+    def control_clock(self) -> dict[str, Any] | None:
+        """`GET /_mock/clock`, or None for a portal without the control plane (a real portal,
+        or mockportal `--no-control`)."""
         try:
-            return self.http.get(self.base_url + "/_mock/clock", headers=self._control_headers,
-                                 timeout=TIMEOUT_SECONDS).status_code == 200
+            response = self.http.get(self.base_url + "/_mock/clock", headers=self._control_headers,
+                                     timeout=TIMEOUT_SECONDS)
         except requests.RequestException:
-            return False
+            return None
+        return response.json() if response.status_code == 200 else None
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         response = self.http.request(method, self.base_url + "/_mock" + path, json=body,
@@ -84,7 +87,10 @@ class ContractPortal:
         self.control("POST", "/reset", fixture or world())
 
     def token(self, user: str = OWNER, scope: str = BILLING_SCOPE) -> str:
-        return self.control("POST", "/tokens", {"user": user, "scope": scope})["access_token"]
+        """An access token that outlives the clock moves of any property (a real login's
+        lasts 15 minutes; expiry is not what these properties are about)."""
+        body = {"user": user, "scope": scope, "expiresIn": TOKEN_SECONDS}
+        return self.control("POST", "/tokens", body)["access_token"]
 
     def advance(self, seconds: float) -> None:
         self.control("POST", "/clock", {"advanceSeconds": seconds})

@@ -1,0 +1,87 @@
+"""Idempotency keys (gate 8): a replay returns the original charge, a changed amount is a
+conflict, and only accepted charges are remembered (README "Contract choices").
+
+The model of a submission's outcome follows the gates after 8: replay/conflict for a key
+already accepted; else the monthly cap (1000 by default), then the rate limit (5 per hour:
+the clock does not move here), else a new charge.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from contract.profiles import examples
+from contract.strategies import idempotency_keys, spellings
+from contract.world import ACME, world
+
+pytestmark = pytest.mark.control
+
+CAP = Decimal(1000)
+RATE_LIMIT = 5
+# A few amounts, one of which (1500) no fresh month can take, so refusals happen too.
+charge_amounts = st.sampled_from([Decimal(10), Decimal(25), Decimal("25.5"), Decimal(400), Decimal(1500)])
+
+
+@st.composite
+def submissions(draw) -> list[tuple[str, str]]:
+    """(Idempotency-Key, amount literal) pairs; keys and amounts repeat, spelled differently."""
+    plan = draw(st.lists(st.tuples(idempotency_keys, charge_amounts), min_size=1, max_size=12))
+    return [(key, draw(spellings(amount))) for key, amount in plan]
+
+
+@settings(max_examples=examples(1))
+@given(submissions=submissions())
+@example(submissions=[("key-a", "1500"), ("key-a", "10"), ("key-a", "1e1"), ("key-a", "25")])
+@example(submissions=[(f"key-{k}", "10") for k in "abcdef"] + [("key-a", "10.00"), ("key-f", "10")])
+def test_charges_equal_distinct_keys_with_an_accepted_use(portal, submissions):
+    portal.reset(world())
+    token = portal.token()
+    accepted: dict[str, tuple[Decimal, str]] = {}  # key -> (amount, chargeId)
+    spent = Decimal(0)
+
+    for key, literal in submissions:
+        amount = Decimal(literal)
+        response = portal.charge(token, literal, key=key)
+        body = response.json()
+        if key in accepted and accepted[key][0] == amount:
+            assert response.status_code == 202, f"replay of {key} {literal}: {response.text}"
+            assert body["chargeId"] == accepted[key][1], f"replay of {key} returned another charge"
+            assert response.headers.get("Idempotent-Replayed") == "true"
+        elif key in accepted:
+            assert (response.status_code, body["error"]) == (409, "idempotency_conflict"), \
+                f"{key} reused with {literal} after {accepted[key][0]}: {response.text}"
+        elif amount > CAP - spent:
+            assert (response.status_code, body["error"]) == (403, "monthly_cap_exceeded"), response.text
+        elif len(accepted) >= RATE_LIMIT:
+            assert (response.status_code, body["error"]) == (429, "rate_limited"), response.text
+        else:
+            assert response.status_code == 202, f"first accepted use of {key} {literal}: {response.text}"
+            assert "Idempotent-Replayed" not in response.headers
+            assert body["chargeId"] not in {charge_id for _, charge_id in accepted.values()}
+            accepted[key] = (amount, body["chargeId"])
+            spent += amount
+
+    charges = portal.org(ACME)["charges"]
+    assert sorted(c["id"] for c in charges) == sorted(charge_id for _, charge_id in accepted.values())
+
+
+@settings(max_examples=examples(0.25))
+@given(key=idempotency_keys, amount=charge_amounts.filter(lambda a: a <= CAP),
+       racers=st.integers(2, 8))
+def test_concurrent_submissions_with_one_key_make_one_charge(portal, key, amount, racers):
+    portal.reset(world())
+    token = portal.token()
+    literal = format(amount, "f")
+
+    with ThreadPoolExecutor(racers) as pool:
+        responses = list(pool.map(lambda _: portal.charge(token, literal, key=key), range(racers)))
+
+    assert [r.status_code for r in responses] == [202] * racers
+    assert len({r.json()["chargeId"] for r in responses}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == racers - 1
+    assert len(portal.org(ACME)["charges"]) == 1
