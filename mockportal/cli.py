@@ -1,16 +1,19 @@
-"""`mockportal serve`: run the portal behind waitress."""
+"""`mockportal serve`: run the portal behind waitress, or several gunicorn workers."""
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sys
+import tempfile
 import time
 
 import click
-from waitress import serve as waitress_serve
 
 from mockportal.app import create_app
 from mockportal.domain.clock import parse_iso
+from mockportal.serving import serve_in_process, serve_workers
 
 log = logging.getLogger("mockportal.requests")
 
@@ -43,31 +46,57 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--db", "database", default=None, help="SQLite file; omitted = in-memory.")
+@click.option("--port", default=8765, show_default=True, type=int, help="0 = any free port.")
+@click.option("--db", "database", default=None,
+              help="SQLite file; omitted = in-memory (with --workers > 1: a temporary file).")
 @click.option("--scenario", default="demo", show_default=True, help="Seeded into a fresh database.")
 @click.option("--no-control", is_flag=True, help="Disable the /_mock control plane.")
 @click.option("--control-token", default=None, help="Require this bearer token on /_mock.")
 @click.option("--frozen-clock", default=None, metavar="ISO8601",
               help="Start the portal clock frozen at this instant (moves only via /_mock/clock).")
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host, port, database, scenario, no_control, control_token, frozen_clock, threads) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes sharing one database; more than 1 runs gunicorn (Unix).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Threads per worker.")
+def serve(host, port, database, scenario, no_control, control_token, frozen_clock, workers,
+          threads) -> None:
     """Serve the portal."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    app = create_app({
+    log_format = "%(message)s" if workers == 1 else "[%(process)d] %(message)s"
+    logging.basicConfig(level=logging.INFO, format=log_format, stream=sys.stdout)
+    config = {
         "DATABASE": database, "SCENARIO": scenario, "CONTROL_ENABLED": not no_control,
         "CONTROL_TOKEN": control_token,
         "FROZEN_CLOCK_AT": parse_iso(frozen_clock) if frozen_clock else None,
-    })
-    url = f"http://{host}:{port}"
+    }
     control = "off" if no_control else ("on, token required" if control_token else "on")
-    click.echo(f"mockportal serving {url}  (scenario {scenario}, db {database or 'in-memory'}, "
-               f"control plane {control})")
+    if workers == 1:
+        summary = f"db {database or 'in-memory'}, control plane {control}"
+        serve_in_process(RequestLog(create_app(config)), host=host, port=port, threads=threads,
+                         on_ready=lambda url: _banner(url, scenario, summary, no_control))
+        return
+    # Workers share state only through a file; an in-memory database would be one per worker.
+    scratch = None if database else tempfile.mkdtemp(prefix="mockportal-")
+    config["DATABASE"] = database or os.path.join(scratch, "portal.db")
+    db_note = database or f"{config['DATABASE']} (temporary, deleted on exit)"
+    # Create, seed and set the clock once here, so workers never race to initialise the file.
+    create_app(config).extensions["mockportal"].store.close()
+    summary = (f"{workers} workers x {threads} threads (gunicorn), db {db_note}, "
+               f"control plane {control}")
+
+    def remove_scratch() -> None:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    serve_workers(lambda: RequestLog(create_app(config)), host=host, port=port, workers=workers,
+                  threads=threads, on_ready=lambda url: _banner(url, scenario, summary, no_control),
+                  on_exit=remove_scratch)
+
+
+def _banner(url: str, scenario: str, summary: str, no_control: bool) -> None:
+    click.echo(f"mockportal serving {url}  (scenario {scenario}, {summary})")
     click.echo(f"  export HERMES_PORTAL_BASE_URL={url}")
     if not no_control:
         click.echo(f"  token:  curl -s -XPOST {url}/_mock/tokens -H 'Content-Type: application/json' "
                    "-d '{\"user\": \"owner@acme.test\", \"scope\": \"billing:manage\"}'")
     click.echo(f"  state:  curl -s {url}/api/billing/state -H 'Authorization: Bearer <access_token>'")
     sys.stdout.flush()
-    waitress_serve(RequestLog(app), host=host, port=port, threads=threads, ident="mockportal",
-                   _quiet=True)
