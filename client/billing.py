@@ -39,6 +39,8 @@ class PortalSession:
         except SessionRevoked:
             raise
         except AuthError:
+            if credentials.refresh_token is None:
+                raise  # spent or never issued: only a new login helps
             renewed = refresh(self.transport, self.store, credentials)
         return self.transport.request(method, path, token=renewed.access_token,
                                       json_body=json_body, headers=headers)

@@ -79,8 +79,6 @@ def device_login(transport: Transport, scope: str, show: Callable[[DeviceCode], 
 def refresh(transport: Transport, store: CredentialStore, credentials: Credentials) -> Credentials:
     """Rotate the pair: the presented refresh token is spent whatever happens, so it is
     forgotten on disk before sending and the new pair is saved as soon as it arrives."""
-    if not credentials.refresh_token:
-        raise OAuthError(400, "invalid_grant", "No refresh token is stored; log in again.")
     store.spend_refresh_token(credentials)
     body = transport.request("POST", TOKEN_PATH, form={"grant_type": "refresh_token", "client_id": CLIENT_ID},
                              headers={"x-nous-refresh-token": credentials.refresh_token}).body
