@@ -1,0 +1,158 @@
+"""A real `mockportal serve` process and a small HTTP driver for it.
+
+For the tests that need what an in-thread `PortalServer` cannot give (several worker
+processes, a SIGKILL mid-load, a restart on the same file) and for the benchmarks. The
+server runs in its own process group, so stopping or killing it takes its workers too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import requests
+
+BANNER_URL = re.compile(r"serving (http://\S+)")
+STOP_SECONDS = 10
+LONG_LIVED_SECONDS = 30 * 24 * 3600
+
+
+def serve_command(*args: str) -> list[str]:
+    """`mockportal serve` on a free loopback port, with extra flags."""
+    return [sys.executable, "-m", "mockportal", "serve", "--host", "127.0.0.1", "--port", "0", *args]
+
+
+class ServerProcess:
+    """A server command whose banner (`... serving http://host:port ...`) says it is listening.
+
+    Output goes to a file rather than a pipe, so a chatty server never blocks on a full pipe
+    and a test can read the request log at any moment.
+    """
+
+    def __init__(self, command: list[str], *, env: dict[str, str] | None = None):
+        self.command = command
+        self.env = env
+        self.url = ""
+        self.process: subprocess.Popen | None = None
+        self._log = tempfile.NamedTemporaryFile(prefix="mockportal-", suffix=".log", delete=False)
+
+    def start(self, timeout: float = 30) -> "ServerProcess":
+        self.process = subprocess.Popen(self.command, stdout=self._log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=self.env,
+                                        start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while not (found := BANNER_URL.search(self.output())):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                output = self.output()
+                self.stop()
+                raise RuntimeError(f"server did not start: {self.command}\n{output}")
+            time.sleep(0.01)
+        self.url = found.group(1)
+        return self
+
+    def output(self) -> str:
+        with open(self._log.name, encoding="utf-8", errors="replace") as log:
+            return log.read()
+
+    def log_mark(self) -> int:
+        return len(self.output())
+
+    def worker_pids(self, request_line: str, since: int = 0) -> set[str]:
+        """Pids of the workers that logged `request_line` (e.g. `POST /api/billing/charge 202`)
+        after `since` (a `log_mark()`); lines look like `[pid] METHOD PATH STATUS 1.2ms`."""
+        return {match.group(1) for match in re.finditer(r"^\[(\d+)\] (.*) [\d.]+ms$",
+                                                          self.output()[since:], re.M)
+                if match.group(2) == request_line}
+
+    def _signal_group(self, signum: int) -> None:
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no shutdown code runs, as in a crash."""
+        self._signal_group(signal.SIGKILL)
+        self.process.wait(timeout=STOP_SECONDS)
+
+    def stop(self) -> None:
+        """SIGINT, as Ctrl-C (gunicorn's quick stop: SIGTERM waits out keep-alive connections),
+        then SIGKILL if it has not exited within STOP_SECONDS."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # the master only: it stops its own workers
+            try:
+                self.process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._signal_group(signal.SIGKILL)  # a worker that outlived its master
+        self._log.close()
+        os.unlink(self._log.name)
+        self.process = None
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class PortalHttp:
+    """The control-plane and billing calls the process-level tests and the bench make."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.session = requests.Session()
+
+    def _ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.session.request(method, self.url + path, timeout=30, **kwargs)
+        assert response.status_code == 200, (method, path, response.status_code, response.text)
+        return response.json()
+
+    def reset(self, fixture: dict) -> None:
+        self._ok("POST", "/_mock/reset", json=fixture)
+
+    def token(self, user: str, scope: str = "inference:invoke tool:invoke billing:manage") -> dict:
+        """A token that outlives the hours of portal time these runs move through."""
+        return self._ok("POST", "/_mock/tokens", json={"user": user, "scope": scope,
+                                                       "expiresIn": LONG_LIVED_SECONDS})
+
+    def bearer(self, user: str) -> dict[str, str]:
+        return {"Authorization": "Bearer " + self.token(user)["access_token"]}
+
+    def advance(self, seconds: float) -> float:
+        return self._ok("POST", "/_mock/clock", json={"advanceSeconds": seconds})["epoch"]
+
+    def org(self, org_id: str) -> dict:
+        return self._ok("GET", f"/_mock/orgs/{org_id}")
+
+    def debit(self, org_id: str, amount: str) -> dict:
+        return self._ok("POST", f"/_mock/orgs/{org_id}/usage", data=f'{{"amountUsd": {amount}}}',
+                        headers={"Content-Type": "application/json"})
+
+
+def charge(session: requests.Session, url: str, headers: dict, key: str, amount: str) -> requests.Response:
+    """`POST /api/billing/charge` with the amount as a JSON number written from its decimal text."""
+    return session.post(f"{url}/api/billing/charge", data=f'{{"amountUsd": {amount}}}',
+                        headers={**headers, "Idempotency-Key": key,
+                                 "Content-Type": "application/json"}, timeout=30)
+
+
+def many_orgs(count: int, *, users: tuple[str, ...] = ("OWNER",), **org: Any) -> dict:
+    """A fixture of `count` orgs `org_0..`, each with a visa 4242 and one user per role given
+    (`u0-0@load.test`, ...), so tests spread charges past the per-org and per-grant limits."""
+    return {"orgs": [{"id": f"org_{i}", "balanceUsd": "0", "card": {"brand": "visa", "last4": "4242"},
+                      **org,
+                      "users": [{"email": user_email(i, j), "role": role} for j, role in enumerate(users)]}
+                     for i in range(count)]}
+
+
+def user_email(org_index: int, user_index: int = 0) -> str:
+    return f"u{org_index}-{user_index}@load.test"
