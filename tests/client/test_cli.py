@@ -66,7 +66,8 @@ def test_a_refused_purchase_says_why_what_next_and_where(run, as_user, control, 
 
 def test_a_member_stepping_up_is_silently_downscoped(run, as_user, control):
     as_user("member@acme.test", LOGIN)
-    refused(run("buy", "25", on_device_code=lambda code: control.approve(code.user_code, "member@acme.test", True)), "Terminal billing was not granted", "nothing was charged")
+    result = run("buy", "25", on_device_code=lambda code: control.approve(code.user_code, "member@acme.test", True))
+    refused(result, "Terminal billing was not granted", "nothing was charged")
     assert "/device?user_code=" in result.stdout
     assert control.org()["charges"] == []
 
