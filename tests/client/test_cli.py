@@ -182,7 +182,8 @@ def test_an_unreachable_portal(run, as_user):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    refused(run("buy", "25", base_url=f"http://127.0.0.1:{port}"), "(network_error)", f"Check that the portal at http://127.0.0.1:{port} is reachable")
+    refused(run("buy", "25", base_url=f"http://127.0.0.1:{port}"),
+            "(network_error)", f"Check that the portal at http://127.0.0.1:{port} is reachable")
 
 
 def test_a_revoked_session(run, as_user, control, store):
