@@ -1,0 +1,72 @@
+"""One person's terminal: the reference client (client/) with its own credentials file, its
+own wire tap, and the scenario's injected time. Steps drive it through the client's journeys,
+never through raw HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from client.billing import AutoReload, BillingApi, PortalSession, SubmittedCharge
+from client.config import CREDENTIALS_FILE
+from client.credentials import Credentials, CredentialStore
+from client.errors import PortalError
+from client.journeys import BuyResult, ShowCode, buy, submit, with_step_up
+from client.transport import Transport
+
+from steps.support.portal import PortalTime
+from steps.support.vocabulary import Person
+from steps.support.wire import WireTap
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What came of one action: its value, or the typed error the client raised."""
+
+    value: Any = None
+    error: PortalError | None = None
+
+
+def attempt(action: Callable[[], Any]) -> Attempt:
+    try:
+        return Attempt(value=action())
+    except PortalError as error:
+        return Attempt(error=error)
+
+
+class Terminal:
+    def __init__(self, person: Person, base_url: str, home: Path, time: PortalTime):
+        self.person = person
+        self.time = time
+        self.wire = WireTap()
+        self.store = CredentialStore(home / person.email / CREDENTIALS_FILE)
+        self.session = PortalSession(Transport(base_url, self.wire), self.store)
+        self.api = BillingApi(self.session)
+        # What she does when the terminal shows her a device login; None: nobody is there.
+        self.on_device_code: ShowCode | None = None
+
+    @property
+    def credentials(self) -> Credentials | None:
+        return self.store.load()
+
+    def log_in(self, token_response: dict) -> None:
+        self.store.save(Credentials.from_token_response(token_response))
+
+    def buy(self, amount: Decimal, key: str | None = None) -> BuyResult:
+        """The whole buy journey; `key` pins the idempotency key the journey would pick."""
+        keys = {} if key is None else {"new_key": lambda: key}
+        return buy(self.api, amount, show=self.on_device_code, clock=self.time.clock,
+                   sleep=self.time.sleep, **keys)
+
+    def submit(self, amount: Decimal, key: str) -> SubmittedCharge:
+        """Only the journey's submit step: the charge is accepted, nobody polls it."""
+        return submit(self.api, amount, key, self.time.sleep)
+
+    def configure_auto_reload(self, enabled: bool, threshold: Decimal, reload_to: Decimal) -> AutoReload:
+        return with_step_up(lambda: self.api.configure_auto_reload(enabled, threshold, reload_to),
+                            self.session, self.on_device_code, clock=self.time.clock, sleep=self.time.sleep)
+
+    def close(self) -> None:
+        self.wire.close()

@@ -1,0 +1,105 @@
+"""The words scenarios use, as parse types: money, people, roles, counts, durations.
+
+Registered once, on first import, so every step module shares one vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from behave import register_type
+from parse import with_pattern
+
+from client.config import BILLING_MANAGE, LOGIN_SCOPE
+
+BILLING_SCOPE = f"{LOGIN_SCOPE} {BILLING_MANAGE}"
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    org_id: str
+
+
+# The demo scenario's people (CONTRACT.md section 8). "The org" is Acme Inc: a saved Visa
+# card and one user per role. "Another org" is Globex: no card, terminal billing turned off.
+THE_ORG = "org_acme"
+PEOPLE = {
+    "the owner": Person("owner@acme.test", "org_acme"),
+    "an admin": Person("admin@acme.test", "org_acme"),
+    "a finance admin": Person("finance@acme.test", "org_acme"),
+    "a security admin": Person("security@acme.test", "org_acme"),
+    "a member": Person("member@acme.test", "org_acme"),
+    "the owner of another org": Person("owner@globex.test", "org_globex"),
+}
+ROLES = {"owner": "OWNER", "admin": "ADMIN", "finance admin": "FINANCE_ADMIN",
+         "security admin": "SECURITY_ADMIN", "member": "MEMBER"}
+TIMES = {"once": 1, "twice": 2, "three times": 3, "four times": 4, "five times": 5}
+SECONDS_PER = {"second": 1, "minute": 60, "hour": 3600}
+TICKS = {'with "Allow terminal billing" ticked': True, 'leaving "Allow terminal billing" unticked': False}
+ON_OFF = {"on": True, "off": False}
+CAPS = {"the default ceiling": True, "a cap the org set itself": False}
+REQUESTS = {"polls of the charge": ("GET", "/api/billing/charge/*"),
+            "submissions of the purchase": ("POST", "/api/billing/charge")}
+
+
+def alternatives(words) -> str:
+    # Longest first, so "the owner of another org" is not read as "the owner".
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+@with_pattern(r"\$[0-9][0-9,]*(?:\.[0-9]+)?")
+def money(text: str) -> Decimal:
+    """`$25`, `$42.50`, `$10,000.01` as an exact Decimal."""
+    return Decimal(text[1:].replace(",", ""))
+
+
+@with_pattern(alternatives(PEOPLE))
+def person(text: str) -> Person:
+    return PEOPLE[text]
+
+
+@with_pattern(alternatives(ROLES))
+def role(text: str) -> str:
+    return ROLES[text]
+
+
+@with_pattern(alternatives(TIMES))
+def times(text: str) -> int:
+    return TIMES[text]
+
+
+@with_pattern(r"[0-9]+ (?:second|minute|hour)s?")
+def duration(text: str) -> int:
+    """`3 seconds`, `10 minutes`, `1 hour` in seconds."""
+    count, unit = text.split()
+    return int(count) * SECONDS_PER[unit.rstrip("s")]
+
+
+@with_pattern(alternatives(TICKS))
+def tick(text: str) -> bool:
+    """Whether the approver ticks "Allow terminal billing" on the approval page."""
+    return TICKS[text]
+
+
+@with_pattern(alternatives(ON_OFF))
+def on_off(text: str) -> bool:
+    return ON_OFF[text]
+
+
+@with_pattern(alternatives(CAPS))
+def cap(text: str) -> bool:
+    """Whether the monthly cap is the portal's default ceiling."""
+    return CAPS[text]
+
+
+@with_pattern(alternatives(REQUESTS))
+def requests_to(text: str) -> tuple[str, str]:
+    """The method and path pattern of the requests a fault is aimed at."""
+    return REQUESTS[text]
+
+
+register_type(Money=money, Person=person, Role=role, Times=times, Duration=duration, Tick=tick,
+              Cap=cap, OnOff=on_off, Requests=requests_to)
