@@ -15,7 +15,7 @@ class AnyChargeId(PathConverter):
     """Any id, even one that starts with a slash (`/charge/%2Fx`): Werkzeug's `path` refuses
     those with a 404, and the contract says an unknown id reads as pending, never 404."""
 
-    regex = ".+?"
+    regex = "(?s:.+?)"  # `s`: an id may even hold an encoded line break (`%0A`)
     part_isolating = False  # the id may span path segments
 
 
