@@ -254,7 +254,11 @@ def test_the_approving_users_org_is_the_tokens_org(portal):
     body = portal.login("owner@globex.test")
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["org_id"] == "org_globex"
-    assert portal.state({"Authorization": "Bearer " + body["access_token"]})["org"]["id"] == "org_globex"
+    headers = {"Authorization": "Bearer " + body["access_token"]}
+    assert portal.state(headers)["org"]["id"] == "org_globex"
+    account = portal.client.get("/api/oauth/account", headers=headers).json
+    assert account["organisation"] == {"id": "org_globex", "slug": "globex", "name": "Globex"}
+    assert account["user"]["email"] == "owner@globex.test"
 
 
 # -- the control plane's approve and deny -------------------------------------------------------

@@ -111,7 +111,7 @@ def sign_in():
         return _page("sign_in.html", 400, login=login, users=portal().accounts.everyone(),
                      entered_email=email, error="No user has that email address.")
     session["user"] = email
-    session.pop("csrf")  # a new token per signed-in session
+    session.pop("csrf", None)  # a new token per signed-in session
     return _back_to(login)
 
 
