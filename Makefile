@@ -21,4 +21,4 @@ serve: $(VENV)/.installed-serve
 	$(BIN)/python -m mockportal serve --host 127.0.0.1 --port 8765 --scenario demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest && $(BIN)/python -m behave
