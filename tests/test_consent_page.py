@@ -123,6 +123,8 @@ def test_the_billing_checkbox_is_only_for_billing_roles(portal, person, email, s
     page = text(person.open(user_code))
     assert (CHECKBOX in page) is shows_checkbox
     assert ("Allow terminal billing" in page) is shows_checkbox
+    # Nor is billing promised to someone who cannot have it.
+    assert ("Buy credits" in page) is shows_checkbox
 
 
 def test_no_checkbox_when_the_terminal_did_not_ask_for_billing(portal, person):
