@@ -20,7 +20,7 @@ from behave import fixture, use_fixture
 from mockportal.testing import PortalServer
 from steps.support.portal import ControlPlane, PortalTime
 
-NO_CONTROL = "needs mockportal's /_mock control plane, which {url} does not offer"
+NO_CONTROL = "needs mockportal's /_mock control plane, and {url} offers none"
 
 
 @fixture
@@ -60,7 +60,7 @@ def before_all(context):
     context.control = use_fixture(control_plane, context, context.base_url)
     print(f"Portal under test: {context.base_url}", file=sys.stderr)
     if context.control is None:
-        print("Scenarios tagged @control are skipped: they "
+        print("Scenarios tagged @control are skipped: each "
               + NO_CONTROL.format(url=context.base_url), file=sys.stderr)
 
 

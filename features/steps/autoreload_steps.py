@@ -36,12 +36,13 @@ def step_auto_reload_is_on(context, threshold, reload_to):
 @when("she turns auto-reload off")
 def step_she_turns_auto_reload_off(context):
     context.attempt = attempt(lambda: turn_auto_reload_off(she(context)))
-    assert context.attempt.error is None, context.attempt.error
+    context.attempt.succeeded()
 
 
 @then("auto-reload is {state:OnOff}: below {threshold:Money}, reload to {reload_to:Money}")
 def step_auto_reload_is(context, state, threshold, reload_to):
-    assert context.attempt.value == AutoReload(state, threshold, reload_to), context.attempt
+    rule = context.attempt.succeeded()
+    assert rule == AutoReload(state, threshold, reload_to), rule
 
 
 @then("her billing state shows auto-reload {state:OnOff}: below {threshold:Money}, reload to {reload_to:Money}")

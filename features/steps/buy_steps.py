@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from client.money import format_usd
 
 from steps.support.scene import org_charges, she
 from steps.support.terminal import attempt
+from steps.support.vocabulary import money
 
 
 def purchase(context, amount: Decimal, key: str | None = None) -> None:
@@ -23,21 +25,10 @@ def purchase(context, amount: Decimal, key: str | None = None) -> None:
         context.charge = (terminal, result.charge_id)
 
 
-def purchase_result(context):
-    """The finished purchase; a refusal here is the scenario's failure, said plainly."""
-    error = context.attempt.error
-    assert error is None, f"the purchase was refused: {error.error} ({error.message})"
-    return context.attempt.value
-
-
 def bought(context, amount: Decimal, key: str | None = None) -> None:
     purchase(context, amount, key)
-    result = purchase_result(context)
+    result = context.attempt.succeeded()
     assert result.outcome == "settled", f"the purchase of {format_usd(amount)} ended {result.outcome}"
-
-
-def settled_charges(context) -> list[dict]:
-    return [c for c in org_charges(context) if c["status"] == "settled"]
 
 
 @when("she buys {amount:Money}")
@@ -67,7 +58,7 @@ def step_she_has_bought(context, amount, count=1, key=None, gap=0):
 def step_she_has_tried_to_buy(context, amount, count=1):
     for _ in range(count):
         purchase(context, amount)
-        assert context.attempt.error is None, context.attempt.error
+        context.attempt.succeeded()
 
 
 @given("she has submitted a purchase of {amount:Money} without waiting for it")
@@ -79,7 +70,7 @@ def step_she_submits_a_purchase_without_waiting(context, amount):
 
 @then("the purchase settles for {amount:Money}")
 def step_the_purchase_settles_for(context, amount):
-    result = purchase_result(context)
+    result = context.attempt.succeeded()
     assert result.outcome == "settled", f"the purchase ended {result.outcome} ({result.reason or result.scope})"
     assert result.credited == amount, f"{format_usd(result.credited)} was credited"
 
@@ -89,37 +80,37 @@ def step_the_purchase_settles_as_a_replay(context, amount):
     step_the_purchase_settles_for(context, amount)
     answer = she(context).wire.to("POST", "/api/billing/charge")[-1]
     assert answer.headers.get("Idempotent-Replayed") == "true", answer.headers
-    assert purchase_result(context).charge_id == context.charges_before[-1]["id"], "a new charge was created"
+    assert context.attempt.succeeded().charge_id == context.charges_before[-1]["id"], "a new charge was created"
 
 
 @then('the purchase fails because "{reason}"')
 def step_the_purchase_fails_because(context, reason):
-    result = purchase_result(context)
+    result = context.attempt.succeeded()
     assert (result.outcome, result.reason) == ("failed", reason), (result.outcome, result.reason)
 
 
 @then('the purchase is refused with "{error}"')
 @then('the auto-reload change is refused with "{error}"')
 def step_it_is_refused_with(context, error):
-    refusal = context.attempt.error
-    assert refusal is not None, f"nothing was refused; the terminal got {context.attempt.value}"
-    assert refusal.error == error, f"refused with {refusal.error} ({refusal.message})"
+    refusal = context.attempt.refused()
+    assert refusal.error == error, f"refused with {refusal.error}: {refusal.message}"
 
 
 @then('she is pointed to the portal at "{link}"')
 def step_she_is_pointed_to_the_portal_at(context, link):
-    assert context.attempt.error.portal_url == context.base_url + link, context.attempt.error.portal_url
+    portal_url = context.attempt.refused().portal_url
+    assert portal_url == context.base_url + link, portal_url
 
 
 @then('the refusal says {field} is "{value}"')
 def step_the_refusal_says(context, field, value):
-    payload = context.attempt.error.payload
+    payload = context.attempt.refused().payload
     assert payload.get(field) == value, f"{field} is {payload.get(field)!r} in {payload}"
 
 
 @then("she is told {amount:Money} remains this month, under {default_ceiling:Cap}")
 def step_she_is_told_what_remains_this_month(context, amount, default_ceiling):
-    payload = context.attempt.error.payload
+    payload = context.attempt.refused().payload
     assert Decimal(payload["remainingUsd"]) == amount, payload
     assert payload["isDefaultCeiling"] is default_ceiling, payload
 
@@ -150,18 +141,17 @@ def step_the_org_has_exactly_settled_charges(context, amount, count=1):
 
 @then("the org has no settled charge")
 def step_the_org_has_no_settled_charge(context):
-    assert not settled_charges(context), settled_charges(context)
+    settled = [c for c in org_charges(context) if c["status"] == "settled"]
+    assert not settled, settled
 
 
 @then("she is offered the presets {presets}")
 def step_she_is_offered_the_presets(context, presets):
-    offered = [format_usd(p) for p in context.attempt.value.presets]
-    expected = [format_usd(Decimal(p.strip(" $").replace(",", "")))
-                for p in presets.replace(" and ", ", ").split(", ")]
-    assert offered == expected, offered
+    offered = list(context.attempt.succeeded().presets)
+    assert offered == [money(p) for p in re.split(r", | and ", presets)], offered
 
 
 @then("she may buy between {low:Money} and {high:Money}")
 def step_she_may_buy_between(context, low, high):
-    state = context.attempt.value
+    state = context.attempt.succeeded()
     assert (state.min_usd, state.max_usd) == (low, high), (state.min_usd, state.max_usd)

@@ -28,8 +28,8 @@ def step_she_asks_the_portal_about_that_charge(context):
 
 @then("the answer is pending and nothing more")
 def step_the_answer_is_pending_and_nothing_more(context):
-    assert context.attempt.error is None, context.attempt.error
-    assert context.attempt.value == ChargeStatus("pending"), context.attempt.value
+    status = context.attempt.succeeded()
+    assert status == ChargeStatus("pending"), status
     answer = she(context).wire.to("GET", "/api/billing/charge/")[-1]
     assert (answer.status, answer.body) == (200, {"status": "pending"}), (answer.status, answer.body)
 
@@ -55,8 +55,8 @@ def step_the_charge_still_reads_as_failed_with(context, reason):
 
 @then("her terminal reports a timeout after {seconds:Duration} of portal time")
 def step_her_terminal_reports_a_timeout_after(context, seconds):
-    result = context.attempt.value
-    assert context.attempt.error is None and result.outcome == "timeout", context.attempt
+    result = context.attempt.succeeded()
+    assert result.outcome == "timeout", result
     assert sum(context.time.sleeps) == seconds, f"her terminal waited {sum(context.time.sleeps)} s"
 
 

@@ -101,8 +101,7 @@ def step_the_portal_answered(context, status, error):
 
 @then("she is told to log in again")
 def step_she_is_told_to_log_in_again(context):
-    error = context.attempt.error
-    assert error is not None, f"nothing was refused; the terminal got {context.attempt.value}"
+    error = context.attempt.refused()
     assert error.error in LOG_IN_AGAIN, f"she was told {error.error}: {error.message}"
     assert LOGIN in NEXT_STEPS[error.error], NEXT_STEPS[error.error]
 

@@ -13,7 +13,7 @@ HOUR = 3600
 
 
 def retry_after(context) -> int:
-    after = context.attempt.error.retry_after
+    after = context.attempt.refused().retry_after
     assert after is not None, "the refusal carried no Retry-After"
     return after
 

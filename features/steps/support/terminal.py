@@ -28,6 +28,18 @@ class Attempt:
     value: Any = None
     error: PortalError | None = None
 
+    def succeeded(self) -> Any:
+        """The value; had the action been refused, the step fails saying with what."""
+        if self.error is not None:
+            raise AssertionError(f"refused with {self.error.error}: {self.error.message}")
+        return self.value
+
+    def refused(self) -> PortalError:
+        """The refusal; had the action gone through, the step fails saying what came of it."""
+        if self.error is None:
+            raise AssertionError(f"nothing was refused; the terminal got {self.value}")
+        return self.error
+
 
 def attempt(action: Callable[[], Any]) -> Attempt:
     try:

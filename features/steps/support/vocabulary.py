@@ -1,4 +1,4 @@
-"""The words scenarios use, as parse types: money, people, roles, counts, durations.
+"""The words scenarios use, as parse types: money, people, roles, counts, durations, choices.
 
 Registered once, on first import, so every step module shares one vocabulary.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, Callable
 
 from behave import register_type
 from parse import with_pattern
@@ -37,38 +38,33 @@ PEOPLE = {
 ROLES = {"owner": "OWNER", "admin": "ADMIN", "finance admin": "FINANCE_ADMIN",
          "security admin": "SECURITY_ADMIN", "member": "MEMBER"}
 TIMES = {"once": 1, "twice": 2, "three times": 3, "four times": 4, "five times": 5}
-SECONDS_PER = {"second": 1, "minute": 60, "hour": 3600}
+# Whether the approver ticks "Allow terminal billing" on the approval page.
 TICKS = {'with "Allow terminal billing" ticked': True, 'leaving "Allow terminal billing" unticked': False}
-ON_OFF = {"on": True, "off": False}
+# Whether a monthly cap is the portal's default ceiling.
 CAPS = {"the default ceiling": True, "a cap the org set itself": False}
+ON_OFF = {"on": True, "off": False}
+# The method and path pattern of the requests a fault is aimed at.
 REQUESTS = {"polls of the charge": ("GET", "/api/billing/charge/*"),
             "submissions of the purchase": ("POST", "/api/billing/charge")}
+SECONDS_PER = {"second": 1, "minute": 60, "hour": 3600}
 
 
-def alternatives(words) -> str:
-    # Longest first, so "the owner of another org" is not read as "the owner".
-    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+def phrases(table: dict[str, Any]) -> Callable[[str], Any]:
+    """A parse type that reads one of `table`'s phrases as its value. Longest first, so
+    "the owner of another org" is never read as "the owner"."""
+    pattern = "|".join(re.escape(phrase) for phrase in sorted(table, key=len, reverse=True))
+
+    @with_pattern(pattern)
+    def read(text: str) -> Any:
+        return table[text]
+
+    return read
 
 
 @with_pattern(r"\$[0-9][0-9,]*(?:\.[0-9]+)?")
 def money(text: str) -> Decimal:
     """`$25`, `$42.50`, `$10,000.01` as an exact Decimal."""
     return Decimal(text[1:].replace(",", ""))
-
-
-@with_pattern(alternatives(PEOPLE))
-def person(text: str) -> Person:
-    return PEOPLE[text]
-
-
-@with_pattern(alternatives(ROLES))
-def role(text: str) -> str:
-    return ROLES[text]
-
-
-@with_pattern(alternatives(TIMES))
-def times(text: str) -> int:
-    return TIMES[text]
 
 
 @with_pattern(r"[0-9]+ (?:second|minute|hour)s?")
@@ -78,28 +74,6 @@ def duration(text: str) -> int:
     return int(count) * SECONDS_PER[unit.rstrip("s")]
 
 
-@with_pattern(alternatives(TICKS))
-def tick(text: str) -> bool:
-    """Whether the approver ticks "Allow terminal billing" on the approval page."""
-    return TICKS[text]
-
-
-@with_pattern(alternatives(ON_OFF))
-def on_off(text: str) -> bool:
-    return ON_OFF[text]
-
-
-@with_pattern(alternatives(CAPS))
-def cap(text: str) -> bool:
-    """Whether the monthly cap is the portal's default ceiling."""
-    return CAPS[text]
-
-
-@with_pattern(alternatives(REQUESTS))
-def requests_to(text: str) -> tuple[str, str]:
-    """The method and path pattern of the requests a fault is aimed at."""
-    return REQUESTS[text]
-
-
-register_type(Money=money, Person=person, Role=role, Times=times, Duration=duration, Tick=tick,
-              Cap=cap, OnOff=on_off, Requests=requests_to)
+register_type(Money=money, Duration=duration, Person=phrases(PEOPLE), Role=phrases(ROLES),
+              Times=phrases(TIMES), Tick=phrases(TICKS), Cap=phrases(CAPS), OnOff=phrases(ON_OFF),
+              Requests=phrases(REQUESTS))
