@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from decimal import Decimal
 
 import pytest
@@ -137,9 +138,13 @@ def test_connection_refused_is_a_network_error():
 
 
 def test_a_stalled_portal_is_a_network_error(control, server):
-    control.fault("GET", "/api/billing/state", None, "stall", delayMs=1500)
+    control.fault("GET", "/api/billing/state", None, "stall", delayMs=600)
     with pytest.raises(NetworkError):
-        Transport(server.url, timeout=0.3).request("GET", "/api/billing/state")
+        Transport(server.url, timeout=0.2).request("GET", "/api/billing/state")
+    # Let the stalled request finish before the next test resets the portal under it.
+    deadline = time.monotonic() + 5
+    while not control.requests("GET", "/api/billing/state") and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def test_success_is_the_json_object_with_decimal_numbers():
