@@ -250,6 +250,10 @@ def test_a_login_without_scope_asks_for_the_normal_login_scopes(portal):
     assert portal.poll(code["device_code"]).json["scope"] == LOGIN_SCOPE
 
 
+def test_unknown_scopes_asked_for_are_dropped(portal):
+    assert portal.login(scope="inference:invoke admin:everything")["scope"] == "inference:invoke"
+
+
 def test_the_approving_users_org_is_the_tokens_org(portal):
     body = portal.login("owner@globex.test")
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
