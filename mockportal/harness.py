@@ -23,31 +23,33 @@ STOP_SECONDS = 10
 LONG_LIVED_SECONDS = 30 * 24 * 3600
 
 
-def serve_command(*args: str) -> list[str]:
-    """`mockportal serve` on a free loopback port, with extra flags."""
-    return [sys.executable, "-m", "mockportal", "serve", "--host", "127.0.0.1", "--port", "0", *args]
+def serve_command(*args: str, port: int | str = 0) -> list[str]:
+    """`mockportal serve` on loopback (port 0: any free port), with extra flags."""
+    return [sys.executable, "-m", "mockportal", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
 
 
 class ServerProcess:
-    """A server command whose banner (`... serving http://host:port ...`) says it is listening.
+    """A server command whose banner (`ready`, by default `... serving http://host:port ...`)
+    says it is listening; `ready=None` starts it without waiting.
 
     Output goes to a file rather than a pipe, so a chatty server never blocks on a full pipe
     and a test can read the request log at any moment.
     """
 
-    def __init__(self, command: list[str], *, env: dict[str, str] | None = None):
+    def __init__(self, command: list[str], *, ready: re.Pattern[str] | None = BANNER_URL):
         self.command = command
-        self.env = env
+        self.ready = ready
         self.url = ""
         self.process: subprocess.Popen | None = None
         self._log = tempfile.NamedTemporaryFile(prefix="mockportal-", suffix=".log", delete=False)
 
     def start(self, timeout: float = 30) -> "ServerProcess":
         self.process = subprocess.Popen(self.command, stdout=self._log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, env=self.env,
-                                        start_new_session=True)
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        if self.ready is None:
+            return self
         deadline = time.monotonic() + timeout
-        while not (found := BANNER_URL.search(self.output())):
+        while not (found := self.ready.search(self.output())):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 output = self.output()
                 self.stop()
