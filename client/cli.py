@@ -2,7 +2,7 @@
 
 Every refusal prints what happened, the next step for its error code, and the absolute
 portal link, then exits 1. Long waits (device approval, charge polling) print one dot per
-poll to stderr.
+wait to stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Callable
 import click
 
 from client import config
-from client.billing import BillingApi, BillingState, ChargeStatus, PortalSession
+from client.billing import BillingApi, BillingState, PortalSession
 from client.credentials import CredentialStore
 from client.errors import PortalError
 from client.journeys import Downscoped, buy, with_step_up
@@ -81,9 +81,15 @@ class App:
     def api(self) -> BillingApi:
         return BillingApi(self.session)
 
+    def sleep(self, seconds: float) -> None:
+        """Every wait between polls shows a dot, so a person sees the client is alive."""
+        click.echo(".", nl=False, err=True)
+        self.runtime.sleep(seconds)
+
     def show_code(self, code: DeviceCode) -> None:
-        click.echo(f"Open {code.verification_uri_complete}")
-        click.echo(f"and confirm the code {code.user_code}. Waiting for approval...", err=True)
+        click.echo(f"To approve, open {code.verification_uri_complete}\n"
+                   f"(or open {code.verification_uri} and enter the code {code.user_code}).\n"
+                   "Waiting for approval...", err=True)
         if self.runtime.on_device_code is not None:
             self.runtime.on_device_code(code)
 
@@ -127,10 +133,6 @@ class PortalGroup(click.Group):
             ctx.exit(1)
 
 
-def progress(status: ChargeStatus | None) -> None:
-    click.echo("." if status is not None else "?", nl=False, err=True)
-
-
 @click.group(cls=PortalGroup)
 @click.option("--base-url", help="Portal base URL (default: $HERMES_PORTAL_BASE_URL, "
                                  "$NOUS_PORTAL_BASE_URL, then the real portal).")
@@ -151,7 +153,8 @@ def login(app: App, billing: bool) -> None:
     """Log in through the device flow."""
     scope = config.LOGIN_SCOPE + (" " + config.BILLING_MANAGE if billing else "")
     credentials = device_login(app.session.transport, scope, app.show_code,
-                               clock=app.runtime.clock, sleep=app.runtime.sleep)
+                               clock=app.runtime.clock, sleep=app.sleep)
+    click.echo(err=True)  # ends the line of progress dots
     app.store.save(credentials)
     click.echo(f"Logged in with scopes: {credentials.scope}.")
     if billing and not credentials.can_bill:
@@ -200,8 +203,7 @@ def buy_command(app: App, amount: Decimal) -> None:
     """Buy AMOUNT dollars of credit with the saved card."""
     api = app.api
     click.echo(f"Buying {format_usd(amount)} of credit...", err=True)
-    result = buy(api, amount, show=app.show_code, on_poll=progress,
-                 clock=app.runtime.clock, sleep=app.runtime.sleep)
+    result = buy(api, amount, show=app.show_code, clock=app.runtime.clock, sleep=app.sleep)
     click.echo(err=True)  # ends the line of progress dots
     if result.outcome == "settled":
         click.echo(f"Credited {format_usd(result.credited)}. Balance: {format_usd(api.state().balance)}.")
@@ -233,7 +235,7 @@ def auto_reload(app: App, threshold: Decimal | None, reload_to: Decimal | None, 
     elif threshold is None or reload_to is None:
         raise click.UsageError("Give --threshold and --reload-to, or --disable.")
     rule = with_step_up(lambda: app.api.configure_auto_reload(not disable, threshold, reload_to),
-                        app.session, app.show_code, clock=app.runtime.clock, sleep=app.runtime.sleep)
+                        app.session, app.show_code, clock=app.runtime.clock, sleep=app.sleep)
     if isinstance(rule, Downscoped):
         click.echo(f"Terminal billing was not granted (the new login holds: {rule.scope}); nothing changed.",
                    err=True)

@@ -96,8 +96,8 @@ def submit(api: BillingApi, amount: Decimal, key: str, sleep: Sleep) -> Submitte
     return api.charge(amount, key)
 
 
-def poll_charge(api: BillingApi, charge_id: str, *, on_poll: Callable[[ChargeStatus | None], None] | None = None,
-                clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> ChargeStatus:
+def poll_charge(api: BillingApi, charge_id: str, *, clock: Clock = time.monotonic,
+                sleep: Sleep = time.sleep) -> ChargeStatus:
     """Poll at once, then every 2 s; a 429/503 waits its `Retry-After` (at most 30 s) and a
     dropped answer the usual 2 s. Returns the first settled or failed status, or the last
     pending one after the poll at the 5-minute mark (never sleeping past it)."""
@@ -109,8 +109,6 @@ def poll_charge(api: BillingApi, charge_id: str, *, on_poll: Callable[[ChargeSta
             status = api.charge_status(charge_id)
         except (Transient, NetworkError) as exc:
             wait = backoff(exc)
-        if on_poll is not None:
-            on_poll(status)
         if status is not None and status.status != "pending":
             return status
         remaining = deadline - clock()
@@ -119,9 +117,7 @@ def poll_charge(api: BillingApi, charge_id: str, *, on_poll: Callable[[ChargeSta
         sleep(min(wait, remaining))
 
 
-def buy(api: BillingApi, amount: Decimal, *, show: ShowCode | None = None,
-        on_poll: Callable[[ChargeStatus | None], None] | None = None,
-        clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
+def buy(api: BillingApi, amount: Decimal, *, show: ShowCode | None = None, clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
         new_key: Callable[[], str] = lambda: str(uuid.uuid4())) -> BuyResult:
     """The buy journey. Raises `PortalError` for a refusal; returns the charge's outcome."""
     state = api.state()
@@ -130,6 +126,6 @@ def buy(api: BillingApi, amount: Decimal, *, show: ShowCode | None = None,
     submitted = with_step_up(lambda: submit(api, amount, key, sleep), api.session, show, clock=clock, sleep=sleep)
     if isinstance(submitted, Downscoped):
         return BuyResult("downscoped", amount, key, scope=submitted.scope)
-    status = poll_charge(api, submitted.charge_id, on_poll=on_poll, clock=clock, sleep=sleep)
+    status = poll_charge(api, submitted.charge_id, clock=clock, sleep=sleep)
     outcome = "timeout" if status.status == "pending" else status.status
     return BuyResult(outcome, amount, key, submitted.charge_id, credited=status.amount, reason=status.reason)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from client.config import base_url, credentials_path
-from client.credentials import Credentials, CredentialStore
+from client.credentials import Credentials
 
 
 @pytest.mark.parametrize("environ,expected", [
