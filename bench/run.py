@@ -35,7 +35,7 @@ from pathlib import Path
 
 import requests
 
-from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, serve_command, user_email
+from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, user_email
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "RESULTS.md"
@@ -44,7 +44,6 @@ CONCURRENCY = (1, 16, 64)
 ORGS = 360  # 5 accepted charges per org per portal hour: 1,800 per clock move
 CLOCK_MOVE_EVERY = 0.25
 POLLED_CHARGES = 64
-FROZEN = "2026-06-10T12:00:00Z"
 STARTS = 3  # startup is the median of this many cold starts
 ENDPOINTS = ("state", "charge", "poll")
 ENDPOINT_TITLES = {"state": "GET /api/billing/state", "charge": "POST /api/billing/charge",
@@ -337,11 +336,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        portal = Target("portal", serve_command("--db", str(scratch / "portal.db"), "--frozen-clock", FROZEN,
-                                                *server_flags, port="{port}"),
+        portal = Target("portal", portal_on_file(scratch / "portal.db", args.workers, "--threads",
+                                                 str(args.threads), port="{port}"),
                         probe="/openapi.json")
         print("seeding the portal", flush=True)
-        with ServerProcess(serve_command("--db", str(scratch / "portal.db"), "--frozen-clock", FROZEN)) as seeding:
+        with ServerProcess(portal_on_file(scratch / "portal.db")) as seeding:
             tokens, polled = seed_portal(seeding.url)
             document = requests.get(f"{seeding.url}/openapi.json", timeout=30)
         plans = write_plans(scratch, tokens, polled)

@@ -18,6 +18,9 @@ from typing import Any
 
 import requests
 
+from mockportal.domain.clock import iso
+from mockportal.testing import TEST_EPOCH
+
 BANNER_URL = re.compile(r"serving (http://\S+)")
 STOP_SECONDS = 10
 LONG_LIVED_SECONDS = 30 * 24 * 3600
@@ -26,6 +29,13 @@ LONG_LIVED_SECONDS = 30 * 24 * 3600
 def serve_command(*args: str, port: int | str = 0) -> list[str]:
     """`mockportal serve` on loopback (port 0: any free port), with extra flags."""
     return [sys.executable, "-m", "mockportal", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
+
+
+def portal_on_file(database: str | os.PathLike, workers: int = 1, *extra: str,
+                   port: int | str = 0) -> list[str]:
+    """`serve` on a database file with the clock frozen at the suites' epoch."""
+    return serve_command("--workers", str(workers), "--db", str(database), "--frozen-clock", iso(TEST_EPOCH),
+                         *extra, port=port)
 
 
 class ServerProcess:

@@ -11,9 +11,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, serve_command, user_email
+from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, user_email
 
-FROZEN = "2026-06-10T12:00:00Z"
 ORGS = 24  # 5 accepted charges per org per hour: room for 120 before the rate limit bites
 CLIENTS = 12
 KILL_AFTER_ACCEPTED = 40
@@ -72,10 +71,9 @@ class Load:
                 self.enough.set()
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("workers", [1, 2])
 def test_a_sigkill_mid_load_loses_no_accepted_charge_and_credits_none_twice(tmp_path, workers):
-    command = serve_command("--workers", workers, "--db", str(tmp_path / "portal.db"),
-                            "--frozen-clock", FROZEN)
+    command = portal_on_file(tmp_path / "portal.db", workers)
     with ServerProcess(command) as server:
         portal = PortalHttp(server.url)
         portal.reset(many_orgs(ORGS, balanceUsd=str(SEED), settleAfterSeconds=0))

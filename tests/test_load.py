@@ -20,9 +20,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, serve_command, user_email
+from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, user_email
 
-FROZEN = "2026-06-10T12:00:00Z"
 ORGS = 32
 USERS = ("OWNER", "FINANCE_ADMIN")  # two clients per org: org and grant limits both bite
 CLIENTS = ORGS * len(USERS)  # 64
@@ -116,9 +115,7 @@ class Client:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    database = tmp_path_factory.mktemp("load") / "portal.db"
-    with ServerProcess(serve_command("--workers", "2", "--db", str(database),
-                                     "--frozen-clock", FROZEN)) as server:
+    with ServerProcess(portal_on_file(tmp_path_factory.mktemp("load") / "portal.db", workers=2)) as server:
         yield server
 
 

@@ -13,9 +13,8 @@ from typing import Callable
 import pytest
 import requests
 
-from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, serve_command, user_email
+from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, user_email
 
-FROZEN = "2026-06-10T12:00:00Z"
 ROUNDS = 20  # a burst almost always reaches both workers at once; this only bounds bad luck
 BURST = 16
 HOUR = 3600
@@ -23,9 +22,7 @@ HOUR = 3600
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    database = tmp_path_factory.mktemp("workers") / "portal.db"
-    with ServerProcess(serve_command("--workers", "2", "--db", str(database),
-                                     "--frozen-clock", FROZEN)) as server:
+    with ServerProcess(portal_on_file(tmp_path_factory.mktemp("workers") / "portal.db", workers=2)) as server:
         yield server
 
 
