@@ -211,6 +211,7 @@ def buy_command(app: App, amount: Decimal) -> None:
     if result.outcome == "failed":
         click.echo(f"The charge failed ({result.reason}). "
                    f"{FAILURE_REASONS.get(result.reason, 'See the portal for details.')}", err=True)
+        click.echo(f"Portal: {api.state().portal_url}", err=True)
     elif result.outcome == "timeout":
         click.echo(f"Charge {result.charge_id} is still pending after 5 minutes; it may still settle. "
                    "Check `python -m client state` later instead of buying again.", err=True)

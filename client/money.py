@@ -78,6 +78,8 @@ def validate_amount(amount: Decimal, min_usd: Decimal, max_usd: Decimal) -> Deci
 
 
 def format_usd(amount: Decimal) -> str:
-    """Money for people: `$142.50`, `$1,000.00`, `-$5.00`."""
+    """Money for people: `$142.50`, `$1,000.00`, `-$5.00`; never rounded, so a sub-cent
+    amount a person typed shows as typed (`$10.005`)."""
     sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
+    places = max(2, decimal_places(amount))
+    return f"{sign}${abs(amount):,.{places}f}"

@@ -84,7 +84,8 @@ def test_an_owner_stepping_up_buys(run, as_user, control, store):
 def test_a_declined_card(run, as_user, control):
     control.edit_org(card={"brand": "visa", "last4": "0002"})
     as_user()
-    refused(run("buy", "25"), "The charge failed (card_declined). The card was declined.")
+    refused(run("buy", "25"), "The charge failed (card_declined). The card was declined.",
+            f"Portal: {control.url}/billing?topup=open")
     assert control.balance() == Decimal("142.5")
 
 

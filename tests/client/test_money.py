@@ -98,6 +98,7 @@ def test_validate_amount_agrees_with_the_portal(amount, control, login):
 
 
 @pytest.mark.parametrize("amount,text", [("142.5", "$142.50"), ("0", "$0.00"), ("1000", "$1,000.00"),
-                                         ("-5", "-$5.00"), ("0.01", "$0.01")])
+                                         ("-5", "-$5.00"), ("0.01", "$0.01"), ("10.005", "$10.005"),
+                                         ("25.50", "$25.50"), ("1E+3", "$1,000.00")])
 def test_format_usd(amount, text):
     assert format_usd(Decimal(amount)) == text
