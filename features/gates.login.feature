@@ -5,18 +5,21 @@ Feature: Only a live login reaches terminal billing
   by the terminal with its single-use refresh token, without bothering her. A revoked
   session cannot be renewed; only a new login helps.
 
-  Rule: A token the portal did not issue is refused, and she is asked to log in
+  Rule: A token the portal did not sign, or cannot read, is refused, and she is asked to log in
 
-    Scenario Outline: Her terminal holds <token> and no refresh token
-      Given the owner's terminal holds <token> and no refresh token
+    Scenario: Her terminal holds a string that is not an access token
+      Given the owner's terminal holds a string that is not an access token and no refresh token
       When she opens her billing state
       Then the portal answered 401 "invalid_token"
       And she is told to log in again
 
-      Examples:
-        | token                                          |
-        | an access token signed with someone else's key |
-        | a string that is not an access token           |
+    @control
+    Scenario: Her access token was re-signed with someone else's key
+      Given the owner is logged in with terminal billing
+      And someone has re-signed her access token with another key, and dropped her refresh token
+      When she opens her billing state
+      Then the portal answered 401 "invalid_token"
+      And she is told to log in again
 
     Scenario: A request with no token at all is refused
       Given the owner's terminal is not logged in

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-import time
-
 import jwt
 from behave import given, then, when
 
 from client.cli import LOGIN, NEXT_STEPS
-from client.config import BILLING_MANAGE, CLIENT_ID, LOGIN_SCOPE
+from client.config import BILLING_MANAGE, LOGIN_SCOPE
 from client.credentials import Credentials
 
 from steps.support.scene import enter, log_in, she
@@ -22,11 +19,9 @@ ACCESS_TOKEN_SECONDS = 15 * 60
 LOG_IN_AGAIN = ("invalid_token", "session_revoked", "invalid_grant", "refresh_token_reused")
 
 
-def forged_token(email: str, org_id: str) -> str:
-    """A well-formed access token for `email`, signed with a key the portal has never seen."""
-    now = int(time.time())
-    claims = {"sub": email, "org_id": org_id, "client_id": CLIENT_ID, "scope": BILLING_SCOPE,
-              "iat": now, "exp": now + ACCESS_TOKEN_SECONDS, "jti": secrets.token_hex(16)}
+def re_signed(access_token: str) -> str:
+    """The same claims (user, org, scope, expiry, token id) signed with a key the portal never had."""
+    claims = jwt.decode(access_token, options={"verify_signature": False})
     return jwt.encode(claims, "someone else's key, long enough for HS256", algorithm="HS256")
 
 
@@ -50,10 +45,10 @@ def step_the_owners_terminal_is_not_logged_in(context):
     enter(context, PEOPLE["the owner"]).store.clear()
 
 
-@given("the owner's terminal holds an access token signed with someone else's key and no refresh token")
-def step_the_owners_terminal_holds_a_forged_token(context):
-    owner = PEOPLE["the owner"]
-    enter(context, owner).store.save(Credentials(forged_token(owner.email, owner.org_id), None, BILLING_SCOPE))
+@given("someone has re-signed her access token with another key, and dropped her refresh token")
+def step_someone_has_re_signed_her_access_token(context):
+    login = she(context).credentials
+    she(context).store.save(Credentials(re_signed(login.access_token), None, login.scope))
 
 
 @given("the owner's terminal holds a string that is not an access token and no refresh token")
