@@ -6,6 +6,8 @@ request log shows both workers answered that burst, so no pass is one worker ans
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -13,7 +15,7 @@ from typing import Callable
 import pytest
 import requests
 
-from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, user_email
+from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, serve_command, user_email
 
 ROUNDS = 20  # a burst almost always reaches both workers at once; this only bounds bad luck
 BURST = 16
@@ -109,3 +111,11 @@ def test_a_reset_and_a_clock_move_through_one_worker_are_seen_by_all(server, por
             session.get(f"{server.url}/_mock/clock", timeout=30).json()["epoch"],
             session.get(f"{server.url}/api/billing/state", headers=headers, timeout=30).json()["balanceUsd"]))
         assert set(seen) == {(epoch, balance)}
+
+
+def test_without_db_the_workers_share_a_temporary_file_deleted_on_exit():
+    with ServerProcess(serve_command("--workers", "2")) as server:
+        database = re.search(r"db (\S+) \(temporary, deleted on exit\)", server.output()).group(1)
+        assert os.path.exists(database)
+        PortalHttp(server.url).reset(many_orgs(1))
+    assert not os.path.exists(os.path.dirname(database))
