@@ -29,6 +29,14 @@ Feature: Step up to terminal billing in the middle of a purchase
         | the owner       |
         | a finance admin |
 
+    Scenario: She takes half a minute to find the approval page
+      Given the owner is logged in without terminal billing
+      And she will approve the next login in her browser 30 seconds later, with "Allow terminal billing" ticked
+      When she buys $25
+      Then the purchase settles for $25
+      And her terminal asked every second until the login was approved, and was never told to slow down
+      And her terminal sent the purchase twice with the same idempotency key
+
   Rule: Anyone else is silently downscoped, and nothing is charged
 
     Scenario Outline: <person> approves <how>

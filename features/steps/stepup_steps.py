@@ -13,6 +13,16 @@ def step_she_will_approve_the_next_login(context, allow):
     terminal.on_device_code = lambda code: control.approve(code.user_code, terminal.person.email, allow)
 
 
+@given("she will approve the next login in her browser {delay:Duration} later, {allow:Tick}")
+def step_she_will_approve_the_next_login_later(context, delay, allow):
+    terminal, control = she(context), context.control
+
+    def approve_later(code):
+        context.time.later(delay, lambda: control.approve(code.user_code, terminal.person.email, allow))
+
+    terminal.on_device_code = approve_later
+
+
 @given("she will deny the next login in her browser")
 def step_she_will_deny_the_next_login(context):
     control = context.control
@@ -45,3 +55,10 @@ def step_her_terminal_sent_the_purchase_twice_with_the_same_key(context):
 def step_the_portal_answered_the_login_poll_with(context, error):
     polls = she(context).wire.to("POST", "/api/oauth/token")
     assert [(e.status, e.error) for e in polls] == [(400, error)], [(e.status, e.body) for e in polls]
+
+
+@then("her terminal asked every second until the login was approved, and was never told to slow down")
+def step_her_terminal_asked_every_second_until_approved(context):
+    polls = [(e.status, e.error) for e in she(context).wire.to("POST", "/api/oauth/token")]
+    assert polls[-1] == (200, None) and set(polls[:-1]) == {(400, "authorization_pending")}, polls
+    assert len(polls) >= 2 and set(context.time.sleeps[:len(polls) - 1]) == {1}, context.time.sleeps

@@ -4,7 +4,7 @@ plane (setup and ledger checks), and the time the client is given to wait with."
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
@@ -92,6 +92,7 @@ class PortalTime:
         self.control = control
         self.elapsed = 0.0
         self.sleeps: list[float] = []
+        self._later: list[tuple[float, Callable[[], None]]] = []
 
     def clock(self) -> float:
         return self.elapsed
@@ -103,3 +104,11 @@ class PortalTime:
             time.sleep(seconds)
         else:
             self.control.advance(seconds)
+        due = [action for at, action in self._later if at <= self.elapsed]
+        self._later = [(at, action) for at, action in self._later if at > self.elapsed]
+        for action in due:
+            action()
+
+    def later(self, seconds: float, action: Callable[[], None]) -> None:
+        """Do `action` once the client has waited `seconds` more: what a person does meanwhile."""
+        self._later.append((self.elapsed + seconds, action))
