@@ -72,6 +72,7 @@ class App:
     base_url: str
     store: CredentialStore
     runtime: Runtime
+    mid_line: bool = False  # progress dots are on stderr and their line is not ended yet
 
     @cached_property
     def session(self) -> PortalSession:
@@ -84,7 +85,13 @@ class App:
     def sleep(self, seconds: float) -> None:
         """Every wait between polls shows a dot, so a person sees the client is alive."""
         click.echo(".", nl=False, err=True)
+        self.mid_line = True
         self.runtime.sleep(seconds)
+
+    def end_progress(self) -> None:
+        if self.mid_line:
+            click.echo(err=True)
+            self.mid_line = False
 
     def show_code(self, code: DeviceCode) -> None:
         click.echo(f"To approve, open {code.verification_uri_complete}\n"
@@ -105,13 +112,14 @@ class Amount(click.ParamType):
         try:
             amount = Decimal(value.strip().lstrip("$").replace(",", ""))
         except InvalidOperation:
-            self.fail(f"{value!r} is not an amount in dollars", param, ctx)
+            amount = Decimal("NaN")
         if not amount.is_finite():
             self.fail(f"{value!r} is not an amount in dollars", param, ctx)
         return amount
 
 
 def report(error: PortalError, base_url: str) -> None:
+    """What happened (message and code), the next step for that code, and the portal link."""
     click.echo(f"Error: {error.message} ({error.error})", err=True)
     step = NEXT_STEPS.get(error.error, NEXT_STEPS["temporarily_unavailable"] if error.status == 503
                           else "Try again later, or see the portal.")
@@ -129,7 +137,10 @@ class PortalGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PortalError as error:
-            report(error, ctx.obj.base_url if isinstance(ctx.obj, App) else "")
+            app = ctx.obj if isinstance(ctx.obj, App) else None
+            if app is not None:
+                app.end_progress()
+            report(error, app.base_url if app is not None else "")
             ctx.exit(1)
 
 
@@ -154,7 +165,7 @@ def login(app: App, billing: bool) -> None:
     scope = config.LOGIN_SCOPE + (" " + config.BILLING_MANAGE if billing else "")
     credentials = device_login(app.session.transport, scope, app.show_code,
                                clock=app.runtime.clock, sleep=app.sleep)
-    click.echo(err=True)  # ends the line of progress dots
+    app.end_progress()
     app.store.save(credentials)
     click.echo(f"Logged in with scopes: {credentials.scope}.")
     if billing and not credentials.can_bill:
@@ -204,7 +215,7 @@ def buy_command(app: App, amount: Decimal) -> None:
     api = app.api
     click.echo(f"Buying {format_usd(amount)} of credit...", err=True)
     result = buy(api, amount, show=app.show_code, clock=app.runtime.clock, sleep=app.sleep)
-    click.echo(err=True)  # ends the line of progress dots
+    app.end_progress()
     if result.outcome == "settled":
         click.echo(f"Credited {format_usd(result.credited)}. Balance: {format_usd(api.state().balance)}.")
         return

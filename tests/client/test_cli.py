@@ -200,3 +200,12 @@ def test_the_base_url_comes_from_the_environment(server, store, as_user, monkeyp
     result = CliRunner().invoke(cli, ["state"])
     assert result.exit_code == 0, result.output
     assert "Balance:          $142.50" in result.stdout
+
+
+def test_an_error_after_progress_dots_starts_on_its_own_line(run, as_user, control):
+    as_user()
+    control.fault("GET", "/api/billing/charge/*", 503, "temporarily_unavailable", retryAfter=1)
+    control.fault("GET", "/api/billing/charge/*", 401, "session_revoked")
+    result = run("buy", "25")
+    refused(result, "(session_revoked)")
+    assert ".\nError: " in result.stderr  # one dot for the 503's wait, then the error on a new line
