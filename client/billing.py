@@ -2,7 +2,9 @@
 
 `PortalSession` sends the stored bearer token; on a 401 `invalid_token` it rotates the
 refresh token once and retries once (a `session_revoked` 401 is final: only a new login
-helps). `BillingApi` turns answers into typed values with Decimal money.
+helps). `BillingApi` turns answers into typed values with Decimal money. These types are
+the client's own, not mockportal's: the client is written to the contract alone, as a real
+terminal is, so it never imports the server.
 """
 
 from __future__ import annotations
