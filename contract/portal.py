@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, Iterator
 
 import requests
 
@@ -17,7 +17,7 @@ from contract import spec
 from contract.world import BILLING_SCOPE, OWNER, world
 
 TIMEOUT_SECONDS = 30
-TOKEN_SECONDS = 60 * 24 * 3600
+TOKEN_SECONDS = 10**8  # about three years: the longest the control plane mints
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -32,14 +32,17 @@ class ContractPortal:
 
     # -- the public API ------------------------------------------------------------------
     def send(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-             body: bytes | str | None = None, content_type: str | None = "application/json") -> requests.Response:
-        """Any request, unchecked: for properties that judge the answer themselves."""
+             body: bytes | str | Iterator[bytes] | None = None,
+             content_type: str | None = "application/json") -> requests.Response:
+        """Any request, unchecked, its path sent as given (already percent-encoded). A body
+        iterator is sent chunked, without Content-Length."""
         headers = dict(headers or {})
         if content_type is not None and body is not None:
             headers.setdefault("Content-Type", content_type)
         data = body.encode() if isinstance(body, str) else body
-        return self.http.request(method, self.base_url + path, headers=headers, data=data,
-                                 timeout=TIMEOUT_SECONDS, allow_redirects=False)
+        prepared = self.http.prepare_request(requests.Request(method, self.base_url, headers=headers, data=data))
+        prepared.url = self.base_url + path  # byte for byte: requests would normalise `../` and re-quote
+        return self.http.send(prepared, timeout=TIMEOUT_SECONDS, allow_redirects=False)
 
     def api(self, method: str, path: str, **options: Any) -> requests.Response:
         """A request whose answer must conform to the OpenAPI document."""

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from client.money import dumps
+
 # -- money -----------------------------------------------------------------------------------
 # The edges of gate 7: zero and negative zero, a half cent either side of the bounds, exponent
 # spellings, a literal a float would round, and numbers no float can hold.
@@ -68,3 +70,66 @@ idempotency_keys = st.sampled_from(["key-a", "key-b", "key-c", "key-d", "key-e",
 # Seconds the portal clock moves: small steps, the rate window's edges, sometimes an hour.
 clock_moves = st.one_of(st.integers(0, 120), st.sampled_from([1, 599, 1799, 3599, 3600, 3601]),
                         st.integers(0, 4000))
+
+# -- malformed requests ----------------------------------------------------------------------
+CHARGE_KEYS = {"amountUsd"}
+AUTO_RELOAD_KEYS = {"enabled", "threshold", "topUpAmount"}
+OVERSIZE = 64 * 1024 + 1
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    | st.decimals(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12)
+
+
+def _not_a_valid_body(value) -> bool:
+    return not (isinstance(value, dict) and set(value) in (CHARGE_KEYS, AUTO_RELOAD_KEYS))
+
+
+# Bodies neither a charge nor an auto-reload update can accept: broken JSON, bad UTF-8, NaN,
+# numbers no double holds, wrong types, missing/unknown/duplicate keys, and > 64 KiB.
+malformed_bodies = st.one_of(
+    st.sampled_from([
+        b"", b"   ", b"\x00", b"\xff\xfe\x00", b'{"amountUsd": 1\xff}', b"\xc3\x28", b"{", b"}",
+        b'{"amountUsd": NaN}', b'{"amountUsd": Infinity}', b'{"amountUsd": -Infinity}',
+        b'{"amountUsd": 1e400}', b'{"amountUsd": -1e400}', b'{"amountUsd": 1e-400}',
+        b'{"amountUsd": 1e999999999999}', b'{"amountUsd": "25"}', b'{"amountUsd": true}',
+        b'{"amountUsd": null}', b'{"amountUsd": [25]}', b'{"amountUsd": {"value": 25}}',
+        b'{"amountUsd": 25, "currency": "usd"}', b'{"amountUsd": 25, "amountUsd": 25}',
+        b'{"amountUSD": 25}', b"{}", b"[]", b'"amountUsd"', b"25", b"null",
+        b'{"amountUsd": 25}{"amountUsd": 25}', b"[" * 50_000 + b"]" * 50_000,
+        b'{"amountUsd": 0x19}', b'{"amountUsd": +25}', b'{"amountUsd": .5}', b'{"amountUsd": 025}',
+        b'{"enabled": "yes", "threshold": 20, "topUpAmount": 100}',
+        b'{"enabled": true, "threshold": 100, "topUpAmount": 20}',
+        b'{"enabled": true, "threshold": 5, "topUpAmount": 100}',
+        b'{"enabled": true, "threshold": 20.001, "topUpAmount": 100}',
+        b'{"enabled": false, "threshold": -1, "topUpAmount": 100}',
+        b'{"enabled": true, "threshold": NaN, "topUpAmount": 100}',
+        b'{"enabled": true, "threshold": 20, "topUpAmount": 100, "card": null}',
+        b'{"amountUsd": 25, "pad": "' + b"x" * OVERSIZE + b'"}',
+    ]),
+    st.binary(max_size=64),
+    json_values.filter(_not_a_valid_body).map(lambda v: dumps(v).encode()),  # client's float-free encoder
+    st.integers(OVERSIZE, 4 * OVERSIZE).map(lambda n: b'{"amountUsd": 1' + b"0" * n + b"}"),
+)
+
+# Charge ids a client could put in the path, raw (sent byte for byte, not normalised).
+odd_charge_ids = st.one_of(
+    st.sampled_from(["../x", "..", ".", "../../state", "%2F", "%2Fx", "a%2Fb", "%2e%2e%2fstate",
+                     "ch_" + "x" * 10_000, "%00", "%ff%fe", "ch_%20", "ch_x?status=settled",
+                     "ch_x#frag", "ch_x/", "ch_x;y", "%C3%BC", "ch_x%0d%0aX-Injected:%201", "x" * 10_000]),
+    st.text(st.characters(codec="ascii", exclude_characters="#?\x00\r\n"), min_size=1, max_size=40)
+      .map(lambda s: "".join(c if c.isalnum() or c in "._-/" else f"%{ord(c):02X}" for c in s)),
+)
+
+# Header values a client can send: latin-1, no line breaks, no leading blank (HTTP strips it).
+header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+                        max_size=300).map(str.lstrip)
+odd_idempotency_keys = st.one_of(st.none(), st.just(""), st.just("k" * 256),
+                                 st.just("k" * 10_000), st.just("caf\xe9"), header_values)
+content_types = st.sampled_from([None, "application/json", "application/json; charset=latin-1",
+                                 "text/plain", "application/x-www-form-urlencoded",
+                                 "multipart/form-data; boundary=x", "application/json-patch+json",
+                                 "application/JSON", "", "*/*", "application/xml"])
+http_methods = st.sampled_from(["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "HEAD", "TRACE", "FOO"])

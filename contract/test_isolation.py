@@ -1,0 +1,73 @@
+"""Isolation: an org_acme token never learns anything about org_globex's charges, balance or card.
+
+Whatever the rival org does (charges that settle, fail or stay pending, usage, idempotency
+keys that acme also uses), acme's view is exactly what it was, a rival charge id reads
+`{"status": "pending"}` and nothing the rival owns appears anywhere in acme's answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contract.portal import bearer
+from contract.profiles import examples
+from contract.strategies import clock_moves, idempotency_keys, small_amounts, usage_amounts
+from contract.world import GLOBEX, RIVAL, RIVAL_SECRETS, SETTLE_AFTER_SECONDS, world
+
+pytestmark = pytest.mark.control
+
+scripted_outcomes = st.sampled_from([{"outcome": "settle"}, {"outcome": "pending"},
+                                     {"outcome": "fail", "reason": "card_declined"},
+                                     {"outcome": "fail", "reason": "authentication_required"}])
+rival_activity = st.lists(st.one_of(
+    st.tuples(st.just("charge"), idempotency_keys, small_amounts),
+    st.tuples(st.just("script"), scripted_outcomes),
+    st.tuples(st.just("usage"), usage_amounts),
+    st.tuples(st.just("wait"), clock_moves),
+), min_size=1, max_size=10)
+
+
+def acme_view(portal, token: str) -> dict:
+    """Everything an acme owner can read that does not name a charge."""
+    account = portal.api("GET", "/api/oauth/account", headers=bearer(token))
+    assert account.status_code == 200, account.text
+    return {"state": portal.state(token), "account": account.json()}
+
+
+@settings(max_examples=examples(1))
+@given(activity=rival_activity, acme_key=idempotency_keys)
+def test_an_org_learns_nothing_of_another_orgs_charges_balance_or_card(portal, activity, acme_key):
+    portal.reset(world())
+    acme, rival = portal.token(), portal.token(RIVAL)
+    before = acme_view(portal, acme)
+    rival_charges = []
+    for step, *args in activity:
+        if step == "charge":
+            key, amount = args
+            response = portal.charge(rival, format(amount, "f"), key=key)
+            if response.status_code == 202:
+                rival_charges.append((key, response.json()["chargeId"]))
+        elif step == "script":
+            portal.script_outcome(GLOBEX, **args[0])
+        elif step == "usage":
+            portal.debit_usage(GLOBEX, args[0])
+        else:
+            portal.advance(args[0])
+    portal.advance(SETTLE_AFTER_SECONDS)  # let the rival's charges settle or fail first
+
+    answers = [portal.charge_status(acme, charge_id) for _, charge_id in rival_charges]
+    after = acme_view(portal, acme)
+    # An idempotency key the rival used means nothing to acme: not a replay, not a conflict.
+    own = portal.charge(acme, "10.01", key=acme_key)
+
+    assert answers == [{"status": "pending"}] * len(rival_charges)
+    assert after == before
+    assert own.status_code == 202 and "Idempotent-Replayed" not in own.headers, own.text
+    assert own.json()["chargeId"] not in {charge_id for _, charge_id in rival_charges}
+    seen_by_acme = repr([after, own.json()])
+    leaked = [s for s in itertools.chain(RIVAL_SECRETS, (c for _, c in rival_charges)) if s in seen_by_acme]
+    assert not leaked, f"acme's answers mention {leaked}"
