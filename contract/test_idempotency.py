@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from contract.profiles import examples
@@ -39,6 +39,7 @@ def submissions(draw) -> list[tuple[str, str]]:
 @example(submissions=[("key-a", "1500"), ("key-a", "10"), ("key-a", "1e1"), ("key-a", "25")])
 @example(submissions=[(f"key-{k}", "10") for k in "abcdef"] + [("key-a", "10.00"), ("key-f", "10")])
 def test_charges_equal_distinct_keys_with_an_accepted_use(portal, submissions):
+    note(f"submissions (key, amount): {submissions}")
     portal.reset(world())
     token = portal.token()
     accepted: dict[str, tuple[Decimal, str]] = {}  # key -> (amount, chargeId)
@@ -74,6 +75,7 @@ def test_charges_equal_distinct_keys_with_an_accepted_use(portal, submissions):
 @given(key=idempotency_keys, amount=charge_amounts.filter(lambda a: a <= CAP),
        racers=st.integers(2, 8))
 def test_concurrent_submissions_with_one_key_make_one_charge(portal, key, amount, racers):
+    note(f"{racers} concurrent submissions of {key} for {amount}")
     portal.reset(world())
     token = portal.token()
     literal = format(amount, "f")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from contract.portal import bearer
@@ -41,6 +41,7 @@ def acme_view(portal, token: str) -> dict:
 @settings(max_examples=examples(1))
 @given(activity=rival_activity, acme_key=idempotency_keys)
 def test_an_org_learns_nothing_of_another_orgs_charges_balance_or_card(portal, activity, acme_key):
+    note(f"rival activity: {activity}; acme's key: {acme_key}")
     portal.reset(world())
     acme, rival = portal.token(), portal.token(RIVAL)
     before = acme_view(portal, acme)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from client.errors import PortalError
@@ -45,6 +45,7 @@ def client_verdict(amount: Decimal, bounds: dict[str, str]) -> str | None:
 @example(amount_literal="-0")
 @example(amount_literal="10000.00")
 def test_portal_accepts_exactly_the_amounts_the_client_validator_accepts(portal, amount_literal):
+    note(f"amount literal: {amount_literal}")
     portal.reset(world(monthlyCapUsd=HIGH_CAP))
     token = portal.token()
     verdict = client_verdict(Decimal(amount_literal), portal.state(token)["bounds"])
@@ -63,6 +64,7 @@ def test_portal_accepts_exactly_the_amounts_the_client_validator_accepts(portal,
 def test_an_accepted_amount_settles_and_credits_exactly_its_value(portal, amount, data):
     """No float anywhere: the settled amount and the balance rise equal the literal sent."""
     amount_literal = data.draw(spellings(amount) | st.just(to_json_number(amount)), label="amount_literal")
+    note(f"amount literal: {amount_literal}")
     portal.reset(world(monthlyCapUsd=HIGH_CAP))
     token = portal.token()
 
@@ -82,6 +84,7 @@ def test_an_accepted_amount_settles_and_credits_exactly_its_value(portal, amount
 def test_money_set_behind_the_api_reads_back_canonical_and_lossless(portal, balance, cap, threshold, reload_to):
     """Balance, cap and auto-reload values, spelled with trailing zeros on the way in, come back
     as canonical strings (the client's strict parser reads every one) equal to what was set."""
+    note(f"balance {balance}, cap {cap}, threshold {threshold}, reload to {reload_to}")
     portal.reset(world(monthlyCapUsd=with_trailing_zeros(cap), balanceUsd=with_trailing_zeros(balance)))
     token = portal.token()
     enabled = reload_to > threshold
@@ -101,6 +104,7 @@ def test_money_set_behind_the_api_reads_back_canonical_and_lossless(portal, bala
 @settings(max_examples=examples(1))
 @given(cap=small_amounts, first=small_amounts, second=small_amounts)
 def test_cap_refusal_reports_the_exact_remaining_headroom(portal, cap, first, second):
+    note(f"cap {cap}, charges {first} then {second}")
     portal.reset(world(monthlyCapUsd=format(cap, "f")))
     token = portal.token()
     spent = Decimal(0)

@@ -13,7 +13,7 @@ import math
 from datetime import datetime
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from contract.profiles import examples
@@ -100,6 +100,7 @@ class RateLimitRun:
 @example(steps=[("charge", "acme-1"), ("wait", 1799), ("charge", "acme-2"), ("charge", "acme-2"),
                 ("charge", "acme-1"), ("charge", "acme-2"), ("charge", "acme-1"), ("charge", "globex")])
 def test_acceptances_per_rolling_hour_and_retry_after_are_exact(portal, steps):
+    note(f"steps: {steps}")
     portal.reset(world())
     run = RateLimitRun(portal)
 

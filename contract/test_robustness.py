@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from contract import spec
@@ -76,6 +76,7 @@ def malformed_requests(draw, *, logins: bool) -> MalformedRequest:
 
 def send(portal, request: MalformedRequest, tokens: dict[str, str] | None = None):
     """Send it with placeholders replaced by real tokens; the answer must conform to the document."""
+    note(f"request: {request!r}")
     headers = dict(request.headers)
     for placeholder, token in (tokens or {}).items():
         headers["Authorization"] = headers.get("Authorization", "").replace(placeholder, token)
@@ -120,6 +121,7 @@ def test_malformed_requests_get_a_documented_json_answer_and_change_nothing(port
 @given(size=st.integers(OVERSIZE, 16 * OVERSIZE), target=st.sampled_from(["charge", "auto-top-up"]),
        chunked=st.booleans())
 def test_a_body_over_64_kib_is_413_payload_too_large(portal, size, target, chunked):
+    note(f"{size} byte body to {target}{' (chunked)' if chunked else ''}")
     portal.reset(world())
     body = b'{"amountUsd": 25, "pad": "' + b"x" * size + b'"}'
     method, path = ("POST", "/api/billing/charge") if target == "charge" else ("PATCH", "/api/billing/auto-top-up")
