@@ -16,6 +16,7 @@ bench/RESULTS.md between its GENERATED markers, keeping the hand-written notes.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -63,9 +64,12 @@ def free_port() -> int:
 class Target:
     """One server under test: how to start it, what to probe for its first 200, and its plans."""
 
-    def __init__(self, name: str, command: list[str], probe: str, probe_headers: dict | None = None):
+    def __init__(self, name: str, command: list[str], probe: str, probe_headers: dict | None = None,
+                 during_charges=None, profiled: bool = False):
         self.name, self.command, self.probe = name, command, probe
         self.probe_headers = probe_headers or {}
+        self.during_charges = during_charges  # url -> context manager around each charge run
+        self.profiled = profiled
 
     def start(self, port: int) -> tuple[ServerProcess, float]:
         """Start on `port`; returns the process and seconds from spawn to the first 200."""
@@ -86,33 +90,37 @@ class Target:
 
 
 class PeakMemory:
-    """Peak summed RSS of a process group (master and workers), sampled every 20 ms."""
+    """Peak summed RSS of each process group (a master and its workers), one /proc scan every
+    100 ms for all of them."""
 
-    def __init__(self, group: int):
-        self.group, self.peak_kib = group, 0
+    def __init__(self, groups: dict[str, int]):
+        self.groups = groups
+        self.peak_kib = dict.fromkeys(groups, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self) -> None:
-        while not self._stop.wait(0.02):
-            self.peak_kib = max(self.peak_kib, self._rss_kib())
+        while not self._stop.wait(0.1):
+            totals = self._rss_kib_by_group()
+            for name, group in self.groups.items():
+                self.peak_kib[name] = max(self.peak_kib[name], totals.get(group, 0))
 
-    def _rss_kib(self) -> int:
-        total = 0
+    @staticmethod
+    def _rss_kib_by_group() -> Counter:
+        totals, page_kib = Counter(), os.sysconf("SC_PAGE_SIZE") // 1024
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
-                if int(fields[2]) == self.group:  # field 5, pgrp, counted after the ")"
-                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024  # field 24, rss
+                totals[int(fields[2])] += int(fields[21]) * page_kib  # fields 5 (pgrp) and 24 (rss)
             except (OSError, IndexError, ValueError):
                 continue
-        return total
+        return totals
 
-    def stop(self) -> float:
+    def stop(self) -> dict[str, float]:
         self._stop.set()
         self._thread.join()
-        return self.peak_kib / 1024
+        return {name: kib / 1024 for name, kib in self.peak_kib.items()}
 
 
 def wrk(url: str, plan: Path, concurrency: int, seconds: float, tag: str) -> dict:
@@ -172,35 +180,44 @@ class ClockMover:
         self._thread.join()
 
 
-def measure(target: Target, plans: dict[str, Path], seconds: float, clock_mover=None,
-            profile: Path | None = None) -> dict:
-    startups = []
-    for _ in range(STARTS - 1):
-        server, startup = target.start(free_port())
-        startups.append(startup)
-        server.stop()
-    port = free_port()
-    server, startup = target.start(port)
-    startups.append(startup)
-    url = f"http://127.0.0.1:{port}"
-    memory = PeakMemory(server.process.pid)
+def measure(targets: list[Target], plans: dict[str, Path], seconds: float, profile: Path | None) -> dict:
+    """All servers up at once; each cell runs every target back to back, in an order that
+    rotates, so a change in the machine's load hits every column of a row alike."""
+    startups = {t.name: [t.start(free_port()) for _ in range(STARTS - 1)] for t in targets}
+    for started in startups.values():
+        for server, _ in started:
+            server.stop()
+    running = {}
     try:
-        wrk(url, plans["state"], 16, 1, "warmup")
-        cells = {}
-        for endpoint in ENDPOINTS:
-            for concurrency in CONCURRENCY:
-                spy = start_profile(server, profile, endpoint, seconds) if concurrency == 16 else None
-                with clock_mover(url) if clock_mover and endpoint == "charge" else nullcontext():
-                    cells[endpoint, concurrency] = wrk(url, plans[endpoint], concurrency, seconds,
-                                                       f"{target.name}-{concurrency}-{time.time_ns()}")
+        for target in targets:
+            port = free_port()
+            server, startup = target.start(port)
+            startups[target.name].append((server, startup))
+            running[target.name] = (server, f"http://127.0.0.1:{port}")
+        memory = PeakMemory({name: server.process.pid for name, (server, _) in running.items()})
+        for _, url in running.values():
+            wrk(url, plans["state"], 16, 1, "warmup")
+        cells: dict[str, dict] = {t.name: {} for t in targets}
+        for index, (endpoint, concurrency) in enumerate(itertools.product(ENDPOINTS, CONCURRENCY)):
+            for target in targets[index % len(targets):] + targets[:index % len(targets)]:
+                server, url = running[target.name]
+                spy = start_profile(server, profile, endpoint, seconds) if target.profiled and concurrency == 16 \
+                    else None
+                during = target.during_charges(url) if target.during_charges and endpoint == "charge" \
+                    else nullcontext()
+                with during:
+                    cell = wrk(url, plans[endpoint], concurrency, seconds, f"{target.name}-{time.time_ns()}")
                 if spy:
                     spy.wait()
-                print(f"  {target.name:6} {endpoint:6} c={concurrency:<3} {cells[endpoint, concurrency]['rps']:8.0f} rps",
-                      flush=True)
+                cells[target.name][endpoint, concurrency] = cell
+                print(f"  {target.name:6} {endpoint:6} c={concurrency:<3} {cell['rps']:8.0f} rps", flush=True)
+        peaks = memory.stop()
     finally:
-        peak = memory.stop()
-        server.stop()
-    return {"cells": cells, "startup_s": statistics.median(startups), "peak_rss_mib": peak}
+        for server, _ in running.values():
+            server.stop()
+    return {t.name: {"cells": cells[t.name], "peak_rss_mib": peaks[t.name],
+                     "startup_s": statistics.median(startup for _, startup in startups[t.name])}
+            for t in targets}
 
 
 def start_profile(server: ServerProcess, directory: Path | None, endpoint: str, seconds: float):
@@ -283,7 +300,9 @@ def report(results: dict[str, dict], args, prism_note: str, profiles: dict[str, 
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
         f"({platform.machine()}, Python {platform.python_version()}, load average before the run "
         f"{os.getloadavg()[0]:.2f}); server {server} {settings}; wrk {args.seconds:g} s per cell "
-        f"after a 1 s warm-up, 2 wrk threads (1 at c=1) on the same cores.",
+        f"after a 1 s warm-up, 2 wrk threads (1 at c=1) on the same cores. All servers run at once; "
+        "each cell runs them back to back in a rotating order, so the machine's load weighs on "
+        "every column of a row alike.",
         "", f"Portal: `mockportal serve` with a temporary `--db` file (WAL) and a frozen clock; {ORGS} "
         "orgs with one token each, walked round robin; during charge runs the clock moves an hour "
         f"every {CLOCK_MOVE_EVERY:g} s so every charge is accepted (a cell that was not all 2xx says "
@@ -343,7 +362,7 @@ def main() -> None:
         scratch = Path(scratch)
         portal = Target("portal", portal_on_file(scratch / "portal.db", args.workers, "--threads",
                                                  str(args.threads), port="{port}"),
-                        probe="/openapi.json")
+                        probe="/openapi.json", during_charges=ClockMover, profiled=profile is not None)
         print("seeding the portal", flush=True)
         with ServerProcess(portal_on_file(scratch / "portal.db")) as seeding:
             tokens, polled = seed_portal(seeding.url)
@@ -351,9 +370,7 @@ def main() -> None:
         plans = write_plans(scratch, tokens, polled)
         bare = Target("bare", [sys.executable, str(BENCH / "bare.py"), "--port", "{port}", *server_flags],
                       probe="/")
-        flask = Target("flask", [*bare.command, "--flask"], probe="/")
-        results = {"portal": measure(portal, plans, args.seconds, clock_mover=ClockMover, profile=profile),
-                   "flask": measure(flask, plans, args.seconds), "bare": measure(bare, plans, args.seconds)}
+        targets = [portal, Target("flask", [*bare.command, "--flask"], probe="/"), bare]
         version = ensure_prism()
         if document.status_code != 200:
             prism_note = f"skipped: the portal has no /openapi.json ({document.status_code})"
@@ -361,12 +378,12 @@ def main() -> None:
             prism_note = "skipped: npm is not installed"
         else:
             (scratch / "openapi.json").write_bytes(document.content)
-            prism = Target("prism", [str(PRISM), "mock", "-h", "127.0.0.1", "-p", "{port}", "-v", "warn",
-                                     str(scratch / "openapi.json")],
-                           probe="/api/billing/state", probe_headers={"Authorization": "Bearer x"})
+            targets.append(Target("prism", [str(PRISM), "mock", "-h", "127.0.0.1", "-p", "{port}", "-v", "warn",
+                                            str(scratch / "openapi.json")],
+                                  probe="/api/billing/state", probe_headers={"Authorization": "Bearer x"}))
             prism_note = f"@stoplight/prism-cli {version} `mock -v warn` on the portal's /openapi.json"
-            results["prism"] = measure(prism, plans, args.seconds)
         print(prism_note)
+        results = measure(targets, plans, args.seconds, profile)
     profiles = {e: profile_shares(profile / f"{e}.txt") for e in ENDPOINTS
                 if profile and (profile / f"{e}.txt").exists()}
     write_results(report(results, args, prism_note, profiles, costs()))
