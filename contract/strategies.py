@@ -112,6 +112,7 @@ malformed_bodies = st.one_of(
     st.binary(max_size=64),
     json_values.filter(_not_a_valid_body).map(lambda v: dumps(v).encode()),  # client's float-free encoder
     st.integers(OVERSIZE, 4 * OVERSIZE).map(lambda n: b'{"amountUsd": 1' + b"0" * n + b"}"),
+    st.integers(500, 30_000).map(lambda depth: b"[" * depth + b"]" * depth),  # deeper than any parser's stack
 )
 
 # Charge ids a client could put in the path, raw (sent byte for byte, not normalised).

@@ -68,7 +68,9 @@ def test_an_accepted_amount_settles_and_credits_exactly_its_value(portal, amount
     portal.reset(world(monthlyCapUsd=HIGH_CAP))
     token = portal.token()
 
-    charge_id = portal.charge(token, amount_literal, key="money-2").json()["chargeId"]
+    accepted = portal.charge(token, amount_literal, key="money-2")
+    assert accepted.status_code == 202, accepted.text
+    charge_id = accepted.json()["chargeId"]
     portal.advance(SETTLE_AFTER_SECONDS)
     settled = portal.charge_status(token, charge_id)
     state = portal.state(token)

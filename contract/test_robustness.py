@@ -96,6 +96,17 @@ def test_requests_without_a_valid_token_get_a_documented_json_answer(portal, req
     send(portal, request)
 
 
+def send_to_a_fresh_portal_and_assert_nothing_changed(portal, request: MalformedRequest):
+    portal.reset(world())
+    tokens = {placeholder: portal.token(**login) for placeholder, login in LOGIN_PLACEHOLDERS.items()}
+    before = [portal.org(ACME), portal.org(GLOBEX)]
+
+    response = send(portal, request, tokens)
+
+    assert [portal.org(ACME), portal.org(GLOBEX)] == before, "a malformed request changed the portal's state"
+    return response
+
+
 @pytest.mark.control
 @settings(max_examples=examples(3))
 @given(request=malformed_requests(logins=True))
@@ -105,15 +116,21 @@ def test_requests_without_a_valid_token_get_a_documented_json_answer(portal, req
 @example(MalformedRequest("POST", "/api/billing/charge", OWNER_JSON, b'{"amountUsd": NaN}'))
 @example(MalformedRequest("POST", "/api/billing/charge", OWNER_JSON, b'{"amountUsd": 1e400}'))
 @example(MalformedRequest("POST", "/api/billing/charge", OWNER_JSON, b'{"amountUsd": 2\xff5}'))
-@example(MalformedRequest("PATCH", "/api/billing/auto-top-up", OWNER_JSON, b"[" * 30_000 + b"]" * 30_000))
 def test_malformed_requests_get_a_documented_json_answer_and_change_nothing(portal, request):
-    portal.reset(world())
-    tokens = {placeholder: portal.token(**login) for placeholder, login in LOGIN_PLACEHOLDERS.items()}
-    before = [portal.org(ACME), portal.org(GLOBEX)]
+    send_to_a_fresh_portal_and_assert_nothing_changed(portal, request)
 
-    send(portal, request, tokens)
 
-    assert [portal.org(ACME), portal.org(GLOBEX)] == before, "a malformed request changed the portal's state"
+@pytest.mark.control
+@settings(max_examples=examples(2))
+@given(endpoint=st.sampled_from([("POST", "/api/billing/charge"), ("PATCH", "/api/billing/auto-top-up")]),
+       body=malformed_bodies, chunked=st.booleans())
+@example(endpoint=("PATCH", "/api/billing/auto-top-up"), body=b"[" * 30_000 + b"]" * 30_000, chunked=False)
+def test_malformed_bodies_past_every_other_gate_are_refused_with_a_code(portal, endpoint, body, chunked):
+    """An owner's token, a good key and JSON: only the body is wrong, and it is always refused."""
+    method, path = endpoint
+    response = send_to_a_fresh_portal_and_assert_nothing_changed(
+        portal, MalformedRequest(method, path, OWNER_JSON, body, chunked))
+    assert response.status_code in (400, 413), response.text
 
 
 @pytest.mark.control
