@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from contract.portal import bearer
 from contract.profiles import examples
 from contract.strategies import clock_moves, idempotency_keys, small_amounts, usage_amounts
-from contract.world import GLOBEX, RIVAL, RIVAL_SECRETS, SETTLE_AFTER_SECONDS, world
+from contract.world import ACME, GLOBEX, RIVAL, RIVAL_SECRETS, SETTLE_AFTER_SECONDS, world
 
 pytestmark = pytest.mark.control
 
@@ -66,6 +66,7 @@ def test_an_org_learns_nothing_of_another_orgs_charges_balance_or_card(portal, a
     own = portal.charge(acme, "10.01", key=acme_key)
 
     assert answers == [{"status": "pending"}] * len(rival_charges)
+    assert (after["state"]["org"]["id"], after["account"]["organisation"]["id"]) == (ACME, ACME)
     assert after == before
     assert own.status_code == 202 and "Idempotent-Replayed" not in own.headers, own.text
     assert own.json()["chargeId"] not in {charge_id for _, charge_id in rival_charges}

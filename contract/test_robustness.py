@@ -21,16 +21,14 @@ from contract.strategies import (OVERSIZE, content_types, header_values, http_me
                                  malformed_bodies, odd_charge_ids, odd_idempotency_keys)
 from contract.world import ACME, GLOBEX, MEMBER, world
 
-ENDPOINTS = (("GET", "/api/billing/state"), ("POST", "/api/billing/charge"),
-             ("GET", "/api/billing/charge/{id}"), ("PATCH", "/api/billing/auto-top-up"),
-             ("POST", "/api/oauth/device/code"), ("POST", "/api/oauth/token"),
-             ("GET", "/api/oauth/account"))
+ENDPOINTS = tuple((operation.method, operation.template) for operation in spec.OPERATIONS)
 # A well-formed JWT signed with a key the portal never had.
 FOREIGN_JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJvd25lckBhY21lLnRlc3QiLCJvcmdfaWQiOiJvcmdfYWNtZSIs"
                "InNjb3BlIjoiYmlsbGluZzptYW5hZ2UiLCJleHAiOjk5OTk5OTk5OTksImp0aSI6IngifQ."
                "c2lnbmF0dXJlLW9mLWFub3RoZXItcG9ydGFs")
 BAD_AUTHORIZATIONS = (None, "", "Bearer", "Bearer ", "Basic b3duZXI6cGFzcw==", "Bearer not-a-jwt",
-                      f"Bearer {FOREIGN_JWT}", "Bearer a.b.c", "Token x", "bearer <owner>x")
+                      f"Bearer {FOREIGN_JWT}", "Bearer a.b.c", "Token x",
+                      "bearer <owner>x")  # the owner's good token with a byte appended
 
 
 # Logins the control plane mints per example; a request names one as `<owner>` etc.
