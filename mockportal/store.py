@@ -5,7 +5,9 @@ processes on one file agree. Writers serialise on `BEGIN IMMEDIATE`; in front of
 thread lock (threads of one process) and, for a file, an flock on `<file>.lock` (other
 processes) make a waiter sleep in the kernel until the holder commits, rather than retry
 in SQLite's busy handler, which sleeps 1-100 ms between tries.
-In-memory databases (tests) use one shared connection guarded by the same lock.
+Each process has one connection, shared by its threads under that lock: a connection's page
+cache survives only while no other connection writes, so one per thread would refill it
+from disk on almost every transaction.
 Money is stored as canonical decimal TEXT and summed in Python, never by SQL (which would
 turn it into floats).
 """
@@ -83,11 +85,9 @@ class Store:
         """`path=None` is a private in-memory database; otherwise a file shared by processes."""
         self.path = path
         self._lock = threading.RLock()
-        self._local = threading.local()
-        self._shared: sqlite3.Connection | None = None
+        self._local = threading.local()  # how deep this thread is in nested transactions
         self._file_lock = open(path + ".lock", "a+b") if path and fcntl else None
-        if path is None:
-            self._shared = self._connect(":memory:")
+        self._conn = self._connect(path or ":memory:")
         with self._lock:
             self._conn.executescript(SCHEMA)
 
@@ -102,21 +102,11 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
-    @property
-    def _conn(self) -> sqlite3.Connection:
-        if self._shared is not None:
-            return self._shared
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect(self.path)
-        return conn
-
     def close(self) -> None:
-        """Close this thread's connection. A process that forks workers closes its own first:
-        an SQLite connection must never be used, or closed, on both sides of a fork."""
+        """Close the connection. A process that forks workers closes its own first: an SQLite
+        connection must never be used, or closed, on both sides of a fork."""
         with self._lock:
             self._conn.close()
-            self._shared = self._local.conn = None
             if self._file_lock is not None:
                 self._file_lock.close()
 
@@ -130,6 +120,9 @@ class Store:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             self._local.depth = 1
+            # Nothing else can write while we hold the lock, so meta (the clock, read a few
+            # times a request) is read from the table once per transaction.
+            self._local.meta = {}
             try:
                 yield
             except BaseException:
@@ -139,6 +132,7 @@ class Store:
                 conn.execute("COMMIT")
             finally:
                 self._local.depth = 0
+                self._local.meta = None
 
     @contextmanager
     def _other_processes_locked_out(self) -> Iterator[None]:
@@ -176,12 +170,21 @@ class Store:
 
     # -- meta -------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
+        cache = getattr(self._local, "meta", None)
+        if cache is not None and key in cache:
+            return cache[key]
         row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
-        return row["value"] if row else None
+        value = row["value"] if row else None
+        if cache is not None:
+            cache[key] = value
+        return value
 
     def set_meta(self, key: str, value: str) -> None:
         self._run("INSERT INTO meta (key, value) VALUES (?, ?) "
                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        cache = getattr(self._local, "meta", None)
+        if cache is not None:
+            cache[key] = value
 
     def clear_state(self) -> None:
         for table in STATE_TABLES:
