@@ -85,7 +85,7 @@ class Store:
         """`path=None` is a private in-memory database; otherwise a file shared by processes."""
         self.path = path
         self._lock = threading.RLock()
-        self._local = threading.local()  # how deep this thread is in nested transactions
+        self._local = threading.local()  # this thread's transaction depth and meta cache
         self._file_lock = open(path + ".lock", "a+b") if path and fcntl else None
         self._conn = self._connect(path or ":memory:")
         with self._lock:
