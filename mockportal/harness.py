@@ -125,7 +125,8 @@ class PortalHttp:
 
     def _ok(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(method, self.url + path, timeout=30, **kwargs)
-        assert response.status_code == 200, (method, path, response.status_code, response.text)
+        if response.status_code != 200:
+            raise RuntimeError(f"{method} {path} answered {response.status_code}: {response.text}")
         return response.json()
 
     def reset(self, fixture: dict) -> None:
@@ -144,10 +145,6 @@ class PortalHttp:
 
     def org(self, org_id: str) -> dict:
         return self._ok("GET", f"/_mock/orgs/{org_id}")
-
-    def debit(self, org_id: str, amount: str) -> dict:
-        return self._ok("POST", f"/_mock/orgs/{org_id}/usage", data=f'{{"amountUsd": {amount}}}',
-                        headers={"Content-Type": "application/json"})
 
 
 def charge(session: requests.Session, url: str, headers: dict, key: str, amount: str) -> requests.Response:
