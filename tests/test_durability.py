@@ -97,7 +97,7 @@ def test_a_sigkill_mid_load_loses_no_accepted_charge_and_credits_none_twice(tmp_
             assert len(ids) == len(set(ids))
             assert {cid for cid, (o, _) in load.charges.items() if o == org} <= set(ids)
             assert len(report["usage"]) >= load.debits[org]
-            assert {c["status"] for c in report["charges"]} == {"settled"}
+            assert {c["status"] for c in report["charges"]} <= {"settled"}
             settled = sum(Decimal(c["amountUsd"]) for c in report["charges"])
             used = sum(Decimal(u["amountUsd"]) for u in report["usage"])
             assert Decimal(report["balanceUsd"]) == SEED + settled - used, org
