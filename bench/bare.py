@@ -11,6 +11,7 @@ import argparse
 
 from flask import Flask, Response
 
+from mockportal.app import MAX_BODY_BYTES
 from mockportal.serving import serve_in_process, serve_workers
 
 BODY = b'{"status": "pending"}'
@@ -51,7 +52,7 @@ def main() -> None:
         serve_in_process(wsgi, host=args.host, port=args.port, threads=args.threads, on_ready=ready)
     else:
         serve_workers(lambda: wsgi, host=args.host, port=args.port, workers=args.workers,
-                      threads=args.threads, on_ready=ready)
+                      threads=args.threads, max_body_bytes=MAX_BODY_BYTES, on_ready=ready)
 
 
 if __name__ == "__main__":
