@@ -14,13 +14,23 @@ from mockportal.portal import Portal
 MAX_BODY_BYTES = 64 * 1024
 
 
+class PortalFlask(Flask):
+    def full_dispatch_request(self):
+        """Everything a request does, from the fault check to the journal row, in one store
+        transaction (see `Store.request_scope`); the control plane keeps one per action."""
+        if request.path.startswith(control.PREFIX):
+            return super().full_dispatch_request()
+        with self.extensions["mockportal"].store.request_scope():
+            return super().full_dispatch_request()
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the portal app.
 
     Config: DATABASE (file path; None = in-memory), SCENARIO (seeded into a fresh database),
     FROZEN_CLOCK_AT (epoch seconds; None = wall clock), CONTROL_ENABLED, CONTROL_TOKEN.
     """
-    app = Flask(__name__)
+    app = PortalFlask(__name__)
     app.config.from_mapping(
         DATABASE=None,
         SCENARIO="demo",
@@ -41,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                          scenario=app.config["SCENARIO"])
     app.extensions["mockportal"] = portal
     app.secret_key = portal.session_secret
+    app.session_interface = web.ApprovalPageSessions()
 
     register_error_handlers(app)
     app.register_blueprint(billing.bp)
@@ -58,7 +69,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if fault is None:
             return None
         if fault.delay_ms:
-            time.sleep(fault.delay_ms / 1000)  # a real stall: it is what the client must survive
+            # A real stall (it is what the client must survive), with the fault's use
+            # committed and the store free for every other request meanwhile.
+            with portal.store.outside_scope():
+                time.sleep(fault.delay_ms / 1000)
         if fault.status is None:
             return None
         if fault.retry_after is not None:

@@ -112,37 +112,106 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One serialised write transaction; nested calls join the outer one."""
-        if getattr(self._local, "depth", 0):
+        """One serialised write transaction.
+
+        Nested calls join the outer one, except directly inside a request scope: there each
+        use case is a SAVEPOINT, so one that fails undoes only its own work, as it would
+        have as a transaction of its own.
+        """
+        local = self._local
+        depth = getattr(local, "depth", 0)
+        if depth == 0:
+            with self._lock, self._other_processes_locked_out():
+                self._begin()
+                try:
+                    yield
+                except BaseException:
+                    self._end("ROLLBACK")
+                    raise
+                else:
+                    self._end("COMMIT")
+            return
+        if depth > 1 or not local.scoped:
             yield
             return
-        with self._lock, self._other_processes_locked_out():
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            self._local.depth = 1
-            # Nothing else can write while we hold the lock, so meta (the clock, read a few
-            # times a request) is read from the table once per transaction.
-            self._local.meta = {}
-            try:
-                yield
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
-                conn.execute("COMMIT")
-            finally:
-                self._local.depth = 0
-                self._local.meta = None
+        conn = self._conn
+        conn.execute("SAVEPOINT use_case")
+        local.depth = 2
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK TO use_case")
+            conn.execute("RELEASE use_case")
+            local.meta = {}  # it may hold what was just undone
+            raise
+        else:
+            conn.execute("RELEASE use_case")
+        finally:
+            local.depth = 1
 
     @contextmanager
-    def _other_processes_locked_out(self) -> Iterator[None]:
-        if self._file_lock is None:
-            yield
-            return
-        fcntl.flock(self._file_lock, fcntl.LOCK_EX)
+    def request_scope(self) -> Iterator[None]:
+        """One transaction around everything one request does (fault check, use cases, journal
+        row): one lock, one BEGIN and one COMMIT a request instead of one per step.
+
+        It commits even when a use case failed: that use case's savepoint is already undone,
+        and what the others did (a refresh token's reuse revoking the session, the journal
+        row) must stay.
+        """
+        with self.transaction():
+            self._local.scoped = True
+            try:
+                yield
+            finally:
+                self._local.scoped = False
+
+    @contextmanager
+    def outside_scope(self) -> Iterator[None]:
+        """Commit the request scope and leave the locks for a while (a fault's stall), then
+        take them back and carry on in a new transaction."""
+        local = self._local
+        self._end("COMMIT")
+        self._let_other_processes_in()
+        self._lock.release()
         try:
             yield
         finally:
+            self._lock.acquire()
+            self._lock_out_other_processes()
+            self._begin()
+            local.scoped = True
+
+    def _begin(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+        local = self._local
+        local.depth = 1
+        local.scoped = False
+        # Nothing else can write while we hold the lock, so meta (the clock, read a few
+        # times a request) is read from the table once per transaction.
+        local.meta = {}
+
+    def _end(self, statement: str) -> None:
+        local = self._local
+        try:
+            self._conn.execute(statement)
+        finally:
+            local.depth = 0
+            local.meta = None
+
+    @contextmanager
+    def _other_processes_locked_out(self) -> Iterator[None]:
+        self._lock_out_other_processes()
+        try:
+            yield
+        finally:
+            self._let_other_processes_in()
+
+    def _lock_out_other_processes(self) -> None:
+        if self._file_lock is not None:
+            fcntl.flock(self._file_lock, fcntl.LOCK_EX)
+
+    def _let_other_processes_in(self) -> None:
+        if self._file_lock is not None:
             fcntl.flock(self._file_lock, fcntl.LOCK_UN)
 
     def _one(self, sql: str, params: tuple = ()) -> sqlite3.Row | None:

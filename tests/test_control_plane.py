@@ -1,9 +1,13 @@
 """The /_mock control plane: reset, clock, faults, journal, and its guard."""
 
+import threading
+import time
+
 import pytest
+import requests
 
 from mockportal import create_app
-from mockportal.testing import TEST_EPOCH
+from mockportal.testing import TEST_EPOCH, PortalServer
 
 
 def test_reset_replaces_all_state_and_rewinds_the_clock(portal, client):
@@ -60,6 +64,24 @@ def test_faults_can_be_cleared(portal, client):
     client.post("/_mock/faults", json={"path": "/api/*", "status": 500, "count": 5})
     client.delete("/_mock/faults")
     assert client.get("/api/billing/state", headers=portal.auth()).status_code == 200
+
+
+def test_a_stalled_request_leaves_the_portal_free_for_every_other_request():
+    with PortalServer() as server:
+        token = requests.post(server.url + "/_mock/tokens", json={"user": "owner@acme.test"}, timeout=5)
+        requests.post(server.url + "/_mock/faults", json={"method": "GET", "path": "/openapi.json",
+                                                           "delayMs": 3000}, timeout=5)
+        answers = []
+        stalled = threading.Thread(target=lambda: answers.append(requests.get(server.url + "/openapi.json",
+                                                                              timeout=10).status_code))
+        stalled.start()
+        time.sleep(0.5)  # it has taken the fault and is asleep
+        started = time.monotonic()
+        state = requests.get(server.url + "/api/billing/state", timeout=5,
+                             headers={"Authorization": "Bearer " + token.json()["access_token"]})
+        assert state.status_code == 200 and time.monotonic() - started < 1
+        stalled.join()
+        assert answers == [200]
 
 
 def test_the_journal_records_api_requests_not_control_ones(portal, client):

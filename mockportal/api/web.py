@@ -11,6 +11,7 @@ import hmac
 import secrets
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from mockportal.api import portal
 from mockportal.domain.accounts import Account
@@ -18,6 +19,7 @@ from mockportal.domain.device import DeviceLogin, normalise_user_code
 from mockportal.errors import Forbidden, InvalidRequest, PortalError
 
 bp = Blueprint("web", __name__)
+PREFIX = "/device"  # every route of this page starts with it
 
 SCOPE_WORDS = {
     "inference:invoke": "Use Nous models, paid from your organisation's balance",
@@ -32,6 +34,17 @@ PROBLEM_TITLES = {
 # No scripts at all, inline styles only, forms post to this origin, never inside a frame.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                            "frame-ancestors 'none'; base-uri 'none'")
+
+
+class ApprovalPageSessions(SecureCookieSessionInterface):
+    """Only this page has a session. Every other request gets Flask's null session, which
+    spares it building the cookie's signing serializer (~20 us, a twentieth of a billing read).
+    Flask opens the session before it routes the request, so this goes by the path."""
+
+    def open_session(self, app, request):
+        if not request.path.startswith(PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 @bp.after_request
