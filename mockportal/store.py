@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from contextlib import contextmanager
-from typing import Any, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any, ContextManager, Iterator
 
 from mockportal.errors import Conflict
 
@@ -57,6 +57,8 @@ CREATE INDEX IF NOT EXISTS charges_by_grant ON charges(grant_id, created_at);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     org_id TEXT NOT NULL, key TEXT NOT NULL, amount TEXT NOT NULL, status INTEGER NOT NULL,
     body TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (org_id, key));
+-- Every accepted charge purges the expired keys: without it that is a scan of every key.
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created_at);
 CREATE TABLE IF NOT EXISTS usage_debits (
     id INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL, amount TEXT NOT NULL,
     at REAL NOT NULL);
@@ -78,6 +80,9 @@ STATE_TABLES = ("request_journal", "faults", "scripted_outcomes", "usage_debits"
                 "grants", "users", "orgs")
 
 JOURNAL_LIMIT = 10_000
+
+_JOINED = nullcontext()  # a nested transaction that simply runs inside the outer one
+_NOT_YET, _TAKEN = "not yet", "taken"  # a use case's savepoint in a request scope
 
 
 class Store:
@@ -110,44 +115,53 @@ class Store:
             if self._file_lock is not None:
                 self._file_lock.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> ContextManager[None]:
         """One serialised write transaction.
 
         Nested calls join the outer one, except directly inside a request scope: there each
-        use case is a SAVEPOINT, so one that fails undoes only its own work, as it would
-        have as a transaction of its own.
+        use case undoes its own writes if it fails, as it would have as a transaction of its
+        own (a SAVEPOINT, taken just before its first write: one that only reads has nothing
+        to undo).
         """
         local = self._local
         depth = getattr(local, "depth", 0)
         if depth == 0:
-            with self._lock, self._other_processes_locked_out():
-                self._begin()
-                try:
-                    yield
-                except BaseException:
-                    self._end("ROLLBACK")
-                    raise
-                else:
-                    self._end("COMMIT")
-            return
-        if depth > 1 or not local.scoped:
-            yield
-            return
-        conn = self._conn
-        conn.execute("SAVEPOINT use_case")
+            return self._outermost()
+        if depth == 1 and local.scoped:
+            return self._use_case()
+        return _JOINED
+
+    @contextmanager
+    def _outermost(self) -> Iterator[None]:
+        with self._lock, self._other_processes_locked_out():
+            self._begin()
+            try:
+                yield
+            except BaseException:
+                self._end("ROLLBACK")
+                raise
+            else:
+                self._end("COMMIT")
+
+    @contextmanager
+    def _use_case(self) -> Iterator[None]:
+        local = self._local
         local.depth = 2
+        local.savepoint = _NOT_YET
         try:
             yield
         except BaseException:
-            conn.execute("ROLLBACK TO use_case")
-            conn.execute("RELEASE use_case")
-            local.meta = {}  # it may hold what was just undone
+            if local.savepoint is _TAKEN:
+                self._conn.execute("ROLLBACK TO use_case")
+                self._conn.execute("RELEASE use_case")
+                local.meta = {}  # it may hold what was just undone
             raise
         else:
-            conn.execute("RELEASE use_case")
+            if local.savepoint is _TAKEN:
+                self._conn.execute("RELEASE use_case")
         finally:
             local.depth = 1
+            local.savepoint = None
 
     @contextmanager
     def request_scope(self) -> Iterator[None]:
@@ -221,6 +235,11 @@ class Store:
         return self._conn.execute(sql, params).fetchall()
 
     def _run(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        """Every write comes through here."""
+        local = self._local
+        if getattr(local, "savepoint", None) is _NOT_YET:
+            self._conn.execute("SAVEPOINT use_case")
+            local.savepoint = _TAKEN
         return self._conn.execute(sql, params)
 
     def _insert(self, table: str, row: dict[str, Any]) -> None:
@@ -305,6 +324,14 @@ class Store:
 
     def get_access_token(self, jti: str) -> sqlite3.Row | None:
         return self._one("SELECT * FROM access_tokens WHERE jti = ?", (jti,))
+
+    def grant_of_access_token(self, jti: str) -> sqlite3.Row | None:
+        """The grant behind an access token, with its user's `user_org_id` and `user_role`
+        (both None if the user is gone): every authenticated request reads these, in one query."""
+        return self._one("SELECT grants.*, users.org_id AS user_org_id, users.role AS user_role "
+                         "FROM access_tokens JOIN grants ON grants.id = access_tokens.grant_id "
+                         "LEFT JOIN users ON users.email = grants.user_email "
+                         "WHERE access_tokens.jti = ?", (jti,))
 
     def insert_refresh_token(self, token_hash: str, grant_id: str, created_at: float) -> None:
         self._insert("refresh_tokens", {"token_hash": token_hash, "grant_id": grant_id,

@@ -145,19 +145,17 @@ class Tokens:
         with self._store.transaction():
             if not isinstance(claims["exp"], (int, float)) or claims["exp"] <= self._clock.now():
                 raise Unauthenticated("invalid_token", "The access token has expired.")
-            record = self._store.get_access_token(str(claims["jti"]))
-            if record is None:
+            grant = self._store.grant_of_access_token(str(claims["jti"]))
+            if grant is None:
                 raise Unauthenticated("invalid_token", "The access token is not known here.")
-            grant = self._store.get_grant(record["grant_id"])
             if grant["revoked_at"] is not None:
                 raise Unauthenticated("session_revoked", "This session was revoked; log in again.",
                                       recovery="login")
-            user = self._store.get_user(grant["user_email"])
-            if user is None or user["org_id"] != grant["org_id"]:
+            if grant["user_org_id"] != grant["org_id"]:  # None: the user is gone
                 raise Unauthenticated("session_revoked", "This user no longer belongs to the org.",
                                       recovery="login")
             return Principal(grant_id=grant["id"], user_email=grant["user_email"],
-                             org_id=grant["org_id"], role=user["role"],
+                             org_id=grant["org_id"], role=grant["user_role"],
                              scopes=frozenset(grant["scope"].split()),
                              spending_revoked_by=grant["spending_revoked_by"])
 
