@@ -285,9 +285,6 @@ class Store:
     def get_org(self, org_id: str) -> sqlite3.Row | None:
         return self._one("SELECT * FROM orgs WHERE id = ?", (org_id,))
 
-    def list_orgs(self) -> list[sqlite3.Row]:
-        return self._all("SELECT * FROM orgs ORDER BY id")
-
     def update_org(self, org_id: str, **fields: Any) -> None:
         self._update("orgs", "id", org_id, fields)
 

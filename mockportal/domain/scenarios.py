@@ -92,11 +92,6 @@ def load_scenario(store: Store, clock: Clock, name: str) -> None:
     load_fixture(store, clock, SCENARIOS[name])
 
 
-def is_seeded(store: Store) -> bool:
-    with store.transaction():
-        return store.get_meta("seeded") is not None
-
-
 def seed_once(store: Store, clock: Clock, name: str) -> None:
     """Seed a fresh database; a database that already has state (a restart) keeps it."""
     with store.transaction():
