@@ -16,6 +16,7 @@ from mockportal.app import create_app
 
 # 2026-06-10T12:00:00Z: mid-month, so a suite's clock moves rarely cross a month boundary.
 TEST_EPOCH = 1781092800.0
+STOP_POLL_SECONDS = 0.05  # how soon `stop` is noticed
 
 
 class PortalServer:
@@ -24,19 +25,26 @@ class PortalServer:
         self._server = create_server(self.app, host="127.0.0.1", port=0, threads=threads,
                                      ident="mockportal")
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, name="mockportal", daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="mockportal", daemon=True)
 
     def start(self) -> "PortalServer":
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        # Close every socket from inside the server's own loop: closing them from this thread
-        # while the loop sits in select() raised EBADF there and left the loop (and any
-        # keep-alive connection) running until the join gave up.
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
-        self._thread.join(timeout=5)
+    def _serve(self) -> None:
+        """waitress's loop, polled in short steps until `stop`; then, still in this thread,
+        the worker threads finish and every socket and the wake-up pipe are closed. Closing them
+        from another thread raced the loop (EBADF in select) and the workers (a finished request
+        pulling an already closed wake-up pipe)."""
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=STOP_POLL_SECONDS, map=self._server._map, count=1)
         self._server.task_dispatcher.shutdown()
+        wasyncore.close_all(self._server._map)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
 
     def __enter__(self) -> "PortalServer":
         return self.start()
