@@ -182,8 +182,7 @@ class Tokens:
                 if refresh is not None:
                     return [refresh["grant_id"]]
                 try:
-                    claims = jwt.decode(token, self._signing_secret(), algorithms=["HS256"],
-                                        options={"verify_exp": False, "verify_iat": False})
+                    claims = self._verified_claims(token)
                 except jwt.PyJWTError:
                     return []
                 record = self._store.get_access_token(str(claims.get("jti")))
