@@ -155,7 +155,7 @@ class BillingMachine(RuleBasedStateMachine):
         rule_ = self.model.auto_reload
         return {"enabled": rule_.enabled, "thresholdUsd": _canonical(rule_.threshold),
                 "reloadToUsd": _canonical(rule_.reload_to),
-                "card": {"kind": "canonical"} if self.model.card_last4 else None}
+                "card": {"kind": "canonical" if self.model.card_last4 else "none"}}
 
     @invariant()
     def the_ledger_balances_and_state_agrees_with_the_model(self):
@@ -175,7 +175,8 @@ class BillingMachine(RuleBasedStateMachine):
         assert (parse_money(cap["spentThisMonthUsd"]), parse_money(cap["limitUsd"]), cap["isDefaultCeiling"]) == \
             (self.model.spent_this_month(self.now), self.model.limit, True)
         assert state["cliBillingEnabled"] == self.model.billing_enabled
-        expected_card = None if self.model.card_last4 is None else {"brand": "visa", "last4": self.model.card_last4}
+        expected_card = None if self.model.card_last4 is None else {"brand": "visa", "last4": self.model.card_last4,
+                                                                  "resolvedVia": "customerDefault"}
         assert state["card"] == expected_card
         assert state["autoReload"] == self._auto_reload_view()
 

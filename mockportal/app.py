@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from mockportal.api import billing, control, oauth, spec, web
+from mockportal.api import billing, control, oauth, spec, subscriptions, web
 from mockportal.errors import PortalError, RateLimited, register_error_handlers
 from mockportal.portal import Portal
 
@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     app.register_blueprint(billing.bp)
+    app.register_blueprint(subscriptions.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(spec.bp)

@@ -67,6 +67,16 @@ class Conflict(PortalError):
     status = 409
 
 
+class Unprocessable(PortalError):
+    """422: a well-formed request that the org's plan or the catalogue cannot take. Carries
+    `portalUrl`, which the client prints as "Portal: ..."."""
+
+    status = 422
+
+    def __init__(self, error: str, message: str, /, **extras: Any):
+        super().__init__(error, message, portalUrl="/billing", **extras)
+
+
 class RateLimited(PortalError):
     """429 / 503: try again after `retry_after` whole seconds."""
 

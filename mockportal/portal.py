@@ -17,7 +17,11 @@ from mockportal.domain.faults import Faults
 from mockportal.domain.journal import Journal
 from mockportal.domain.keys import shared_secret
 from mockportal.domain.ledger import Ledger
+from mockportal.domain.plans import Catalogue, Renewals
 from mockportal.domain.scenarios import load_fixture, load_scenario, seed_once
+from mockportal.domain.spending import SpendPipeline
+from mockportal.domain.stripe import StripeSwitch
+from mockportal.domain.subscriptions import Subscriptions
 from mockportal.domain.tokens import Tokens
 from mockportal.store import Store
 
@@ -32,9 +36,14 @@ class Portal:
         self.accounts = Accounts(store)
         # Signs the approval page's session cookie; shared like the JWT secret.
         self.session_secret = shared_secret(store, "session_secret")
-        self.ledger = Ledger(store, self.clock)
-        self.billing = Billing(store, self.clock, self.ledger)
-        self.admin = Admin(store, self.clock, self.ledger)
+        self.stripe = StripeSwitch(store)
+        self.catalogue = Catalogue(store)
+        self.ledger = Ledger(store, self.clock, Renewals(store))
+        self.spending = SpendPipeline(store, self.clock, self.ledger, self.catalogue, self.stripe)
+        self.billing = Billing(store, self.ledger, self.spending)
+        self.subscriptions = Subscriptions(store, self.clock, self.ledger, self.catalogue, self.spending,
+                                           self.stripe)
+        self.admin = Admin(store, self.clock, self.ledger, self.spending)
         self.faults = Faults(store)
         self.journal = Journal(store, self.clock)
         seed_once(store, self.clock, scenario)

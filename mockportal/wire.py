@@ -54,15 +54,20 @@ class JsonBody:
         self._raw = raw
         self._content_type = content_type
 
-    def object_with_exactly(self, keys: set[str]) -> dict[str, Any]:
-        """The body as an object holding exactly `keys`; anything else is `validation_failed`."""
+    def object(self, expected: str = "a JSON object") -> dict[str, Any]:
+        """The body as a JSON object (its keys are the caller's to check)."""
         if self._content_type and self._content_type.split(";")[0].strip().lower() != "application/json":
             raise InvalidRequest("unsupported_media_type", "Send the body as application/json.", status=415)
         if not self._raw.strip():
-            raise InvalidRequest("validation_failed", f"Body must be a JSON object with {sorted(keys)}.")
+            raise InvalidRequest("validation_failed", f"Body must be {expected}.")
         value = decode_json(self._raw)
         if not isinstance(value, dict):
             raise InvalidRequest("validation_failed", "Body must be a JSON object.")
+        return value
+
+    def object_with_exactly(self, keys: set[str]) -> dict[str, Any]:
+        """The body as an object holding exactly `keys`; anything else is `validation_failed`."""
+        value = self.object(f"a JSON object with {sorted(keys)}")
         unknown = set(value) - keys
         missing = keys - set(value)
         if unknown or missing:

@@ -13,7 +13,7 @@ def test_owner_sees_the_demo_org_in_full(portal):
         "org": {"id": "org_acme", "slug": "acme", "name": "Acme Inc", "role": "OWNER"},
         "canChangePlan": True, "balanceUsd": "142.5", "cliBillingEnabled": True,
         "chargePresets": ["100", "250", "500"], "bounds": {"minUsd": "10", "maxUsd": "10000"},
-        "card": {"brand": "visa", "last4": "4242"},
+        "card": {"brand": "visa", "last4": "4242", "resolvedVia": "customerDefault"},
         "monthlyCap": {"limitUsd": "1000", "spentThisMonthUsd": "0", "isDefaultCeiling": True},
         "autoReload": {"enabled": False, "thresholdUsd": "20", "reloadToUsd": "100",
                        "card": {"kind": "canonical"}},
@@ -40,7 +40,7 @@ def test_globex_has_no_card_and_kill_switch_off(portal):
     state = portal.state(portal.auth("owner@globex.test", LOGIN))
     assert state["org"]["id"] == "org_globex"
     assert state["card"] is None and state["cliBillingEnabled"] is False and state["balanceUsd"] == "0"
-    assert state["autoReload"]["card"] is None
+    assert state["autoReload"]["card"] == {"kind": "none"}
 
 
 def test_a_role_change_takes_effect_on_the_next_request(portal, client):

@@ -103,13 +103,13 @@ def test_approval_yields_a_token_response_with_a_signed_jwt(portal):
     assert response.status_code == 200, response.json
     body = response.json
     assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in", "scope"}
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
     assert body["scope"] == BILLING
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert jwt.get_unverified_header(body["access_token"])["alg"] == "HS256"
     assert claims["sub"] == "owner@acme.test" and claims["org_id"] == "org_acme"
     assert claims["client_id"] == "hermes-cli" and claims["scope"] == BILLING
-    assert claims["exp"] - claims["iat"] == 900 and claims["jti"]
+    assert claims["exp"] - claims["iat"] == 3600 and claims["jti"]
 
 
 def test_a_device_code_is_redeemed_once(portal):

@@ -26,7 +26,7 @@ def test_refresh_returns_a_new_access_token_and_a_new_refresh_token(portal):
     assert set(rotated) == {"access_token", "refresh_token", "token_type", "expires_in", "scope"}
     assert rotated["access_token"] != login["access_token"]
     assert rotated["refresh_token"] != login["refresh_token"]
-    assert rotated["scope"] == BILLING and rotated["token_type"] == "Bearer" and rotated["expires_in"] == 900
+    assert rotated["scope"] == BILLING and rotated["token_type"] == "Bearer" and rotated["expires_in"] == 3600
     assert portal.state(bearer(rotated))["org"]["id"] == "org_acme"
 
 
@@ -90,9 +90,9 @@ def test_refresh_refusals(portal, headers, form, error):
     assert portal.refresh(login["refresh_token"]).status_code == 200
 
 
-def test_an_access_token_lasts_15_minutes_of_portal_time(portal):
+def test_an_access_token_lasts_an_hour_of_portal_time(portal):
     login = portal.login()
-    portal.advance(899)
+    portal.advance(3599)
     assert portal.client.get("/api/billing/state", headers=bearer(login)).status_code == 200
     portal.advance(1)
     response = portal.client.get("/api/billing/state", headers=bearer(login))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from typing import Any, Callable
 
+from flask import Response, current_app, jsonify, request
+
+from mockportal.domain.spending import SpendResult
 from mockportal.domain.tokens import Principal
 from mockportal.portal import Portal
 from mockportal.wire import JsonBody, decode_json
@@ -30,3 +33,12 @@ def json_object() -> dict:
     if not isinstance(value, dict):
         raise InvalidRequest("validation_failed", "Body must be a JSON object.")
     return value
+
+
+def spend_response(result: SpendResult, view: Callable[[dict], Any] = lambda body: body) -> Response:
+    """A spend's answer with its status; a replay says so in `Idempotent-Replayed: true`."""
+    response = jsonify(view(result.response.body))
+    response.status_code = result.response.status
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from werkzeug.routing import PathConverter
 
-from mockportal.api import authenticated, json_body, portal
+from mockportal.api import authenticated, json_body, portal, spend_response
 from mockportal.api.views import auto_reload_view, billing_state_view, charge_status_view
 
 bp = Blueprint("billing", __name__, url_prefix="/api/billing")
@@ -30,13 +30,8 @@ def state():
 
 @bp.post("/charge")
 def create_charge():
-    principal = authenticated()
-    result = portal().billing.submit_charge(principal, request.headers.get("Idempotency-Key"), json_body())
-    response = jsonify(result.response.body)
-    response.status_code = result.response.status
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+    result = portal().billing.submit_charge(authenticated(), request.headers.get("Idempotency-Key"), json_body())
+    return spend_response(result)
 
 
 @bp.get("/charge/<charge_id:charge_id>")

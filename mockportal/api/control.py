@@ -11,6 +11,7 @@ from mockportal.domain.clock import iso
 from mockportal.domain.tokens import ACCESS_TOKEN_SECONDS
 from mockportal.errors import InvalidRequest, Unauthenticated
 from mockportal.domain.faults import MAX_DELAY_MS
+from mockportal.domain.stripe import DEFAULT_RETRY_AFTER
 from mockportal.wire import require_bool, require_number, require_whole
 
 PREFIX = "/_mock"
@@ -170,6 +171,25 @@ def revoke():
         else:
             tokens.revoke_session(grant_id)
     return _ok(revokedGrants=len(grants))
+
+
+def _stripe_view(status):
+    return jsonify({"available": status.available, "retryAfter": status.retry_after})
+
+
+@bp.get("/stripe")
+def stripe_status():
+    return _stripe_view(portal().stripe.status())
+
+
+@bp.post("/stripe")
+def switch_stripe():
+    """`{"available": bool, "retryAfter": 30}`: the whole server's Stripe switch."""
+    body = json_object()
+    if set(body) - {"available", "retryAfter"} or "available" not in body:
+        raise InvalidRequest("validation_failed", 'Send {"available": bool, "retryAfter": seconds}.')
+    retry_after = require_whole(body.get("retryAfter", DEFAULT_RETRY_AFTER), "retryAfter", 0, 86400)
+    return _stripe_view(portal().stripe.set(require_bool(body["available"], "available"), retry_after))
 
 
 @bp.get("/requests")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockportal.domain import scenarios
 from mockportal.domain.clock import Clock, iso
 from mockportal.domain.ledger import FAILURE_REASONS, Ledger
 from mockportal.domain.orgs import load_org
+from mockportal.domain.plans import period_end
 from mockportal.domain.scenarios import card_columns, role
+from mockportal.domain.spending import SpendPipeline
 from mockportal.errors import InvalidRequest, NotFound
 from mockportal.store import Store
 from mockportal.wire import money, parse_money, require_bool, require_number, require_whole
@@ -28,15 +31,22 @@ def _seconds(value: Any, field: str) -> float:
     return float(number)
 
 
+ORG_EDITS = {"name", "balanceUsd", "cliBillingEnabled", "card", "monthlyCapUsd", "settleAfterSeconds",
+             "kind", "subscription", "autoReloadCard"}
+
+
 class Admin:
-    def __init__(self, store: Store, clock: Clock, ledger: Ledger):
+    def __init__(self, store: Store, clock: Clock, ledger: Ledger, pipeline: SpendPipeline):
         self._store = store
         self._clock = clock
         self._ledger = ledger
+        self._pipeline = pipeline
 
     def edit_org(self, org_id: str, changes: Any) -> None:
-        changes = _only(changes, {"name", "balanceUsd", "cliBillingEnabled", "card", "monthlyCapUsd",
-                                  "settleAfterSeconds"})
+        """Edit what an org admin (or Stripe, or the portal's web pages) would change. A plan
+        is set whole or in part (`subscription`: an object, or null to end it); only a personal
+        org whose one user is its owner can hold one."""
+        changes = _only(changes, ORG_EDITS)
         columns: dict[str, Any] = {}
         if "name" in changes:
             if not isinstance(changes["name"], str):
@@ -53,9 +63,23 @@ class Admin:
             columns["cap_limit"] = None if cap is None else money(parse_money(cap, "monthlyCapUsd"))
         if "settleAfterSeconds" in changes:
             columns["settle_after"] = _seconds(changes["settleAfterSeconds"], "settleAfterSeconds")
+        if "kind" in changes:
+            columns["kind"] = scenarios.kind(changes["kind"])
+        if "autoReloadCard" in changes:
+            columns.update(card_columns(changes["autoReloadCard"], "auto_card"))
         with self._store.transaction():
-            load_org(self._store, org_id)
+            self._ledger.catch_up(org_id)
+            org = load_org(self._store, org_id)
             self._store.update_org(org_id, **columns)
+            current = self._store.get_plan(org_id)
+            if "subscription" in changes and changes["subscription"] is None:
+                self._store.delete_plan(org_id)
+            elif "subscription" in changes:
+                current = scenarios.plan(org_id, changes["subscription"], self._store, self._clock.now(), current)
+                self._store.put_plan(current)
+            if self._store.get_plan(org_id) is not None:
+                scenarios.require_plan_holder(columns.get("kind", org.kind),
+                                              [u["role"] for u in self._store.users_of_org(org_id)])
 
     def edit_user(self, email: str, changes: Any) -> None:
         changes = _only(changes, {"role"})
@@ -87,35 +111,52 @@ class Admin:
         if amount <= 0:
             raise InvalidRequest("validation_failed", "amountUsd must be greater than 0.")
         with self._store.transaction():
+            self._ledger.catch_up(org_id)
             load_org(self._store, org_id)
-            self._ledger.debit_usage(org_id, amount)
+            self._ledger.credit(org_id, -amount)
+            self._store.insert_usage(org_id, amount, self._clock.now())
+            self._pipeline.reload_if_due(org_id)
 
     def report(self, org_id: str) -> dict[str, Any]:
         """Everything about one org, for tests that check the ledger directly."""
         with self._store.transaction():
-            self._ledger.settle_due(org_id)
+            self._ledger.catch_up(org_id)
             org = load_org(self._store, org_id)
             charges = self._store.charges_of_org(org_id)
             usage = self._store.usage_of_org(org_id)
             users = self._store.users_of_org(org_id)
             scripted = self._store.outcomes_of_org(org_id)
             spent = self._ledger.spent_this_month(org_id)
+            plan = self._store.get_plan(org_id)
+            attempts = self._store.upgrade_attempts_of_org(org_id)
         return {
-            "id": org.id, "slug": org.slug, "name": org.name, "balanceUsd": money(org.balance),
-            "cliBillingEnabled": org.cli_billing_enabled,
-            "card": None if org.card is None else {"brand": org.card.brand, "last4": org.card.last4},
+            "id": org.id, "slug": org.slug, "name": org.name, "kind": org.kind,
+            "balanceUsd": money(org.balance), "cliBillingEnabled": org.cli_billing_enabled,
+            "card": _card(org.card), "autoReloadCard": _card(org.auto_reload_card),
             "monthlyCapUsd": None if org.cap_limit is None else money(org.cap_limit),
             "spentThisMonthUsd": money(spent), "settleAfterSeconds": org.settle_after,
             "autoReload": {"enabled": org.auto_reload.enabled,
                            "thresholdUsd": money(org.auto_reload.threshold),
                            "reloadToUsd": money(org.auto_reload.reload_to)},
+            "subscription": None if plan is None else {
+                "tierId": plan.tier_id, "periodStart": iso(plan.period_start),
+                "cycleEndsAt": iso(period_end(plan)), "creditsRemaining": money(plan.grant),
+                "rolloverCredits": money(plan.rollover), "pendingTierId": plan.pending_tier_id,
+                "cancelAtPeriodEnd": plan.cancel_at_period_end},
             "users": [{"email": u["email"], "role": u["role"], "name": u["name"]} for u in users],
-            "charges": [{"id": c["id"], "source": c["source"], "grantId": c["grant_id"],
-                         "amountUsd": c["amount"], "status": c["status"], "reason": c["reason"],
-                         "createdAt": iso(c["created_at"]),
-                         "settledAt": None if c["settled_at"] is None else iso(c["settled_at"])}
+            "charges": [{"id": c.id, "source": c.source, "grantId": c.grant_id,
+                         "amountUsd": money(c.amount), "status": c.status, "reason": c.reason,
+                         "createdAt": iso(c.created_at),
+                         "settledAt": None if c.settled_at is None else iso(c.settled_at)}
                         for c in charges],
+            "upgradeAttempts": [{"targetTierId": a.target_tier_id, "status": a.status, "reason": a.reason,
+                                 "amountCents": a.amount_cents, "grantId": a.grant_id, "at": iso(a.at)}
+                                for a in attempts],
             "usage": [{"amountUsd": u["amount"], "at": iso(u["at"])} for u in usage],
             "scriptedOutcomes": [{"outcome": s["outcome"], "reason": s["reason"],
                                   "afterSeconds": s["after_seconds"]} for s in scripted],
         }
+
+
+def _card(card) -> dict[str, str] | None:
+    return None if card is None else {"brand": card.brand, "last4": card.last4}

@@ -10,16 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from mockportal.domain.clock import Clock
-from mockportal.domain.idempotency import IdempotencyKeys, StoredResponse, require_key
 from mockportal.domain.ledger import ChargeStatus, Ledger
-from mockportal.domain.orgs import (MAX_USD, MIN_USD, AutoReload, Card, Org, can_change_plan,
-                                    load_org, require_spender)
-from mockportal.domain.ratelimit import RateLimiter
+from mockportal.domain.orgs import AutoReload, Org, PaymentCard, can_change_plan, load_org, require_spender
+from mockportal.domain.spending import (TERMINAL_CHARGE, SpendPipeline, SpendResult, require_cents,
+                                        require_within_bounds)
 from mockportal.domain.tokens import BILLING_MANAGE, Principal, Tokens
-from mockportal.errors import Forbidden, InvalidRequest
+from mockportal.errors import InvalidRequest
 from mockportal.store import Store
-from mockportal.wire import JsonBody, decimal_places, money, require_bool, require_number
+from mockportal.wire import JsonBody, money, require_bool, require_number
 
 AUTO_RELOAD_KEYS = {"enabled", "threshold", "topUpAmount"}
 
@@ -38,36 +36,9 @@ class BillingState:
     org: Org
     role: str
     can_change_plan: bool
-    card: Card | None
+    card: PaymentCard | None
     monthly_cap: MonthlyCap | None
     auto_reload: AutoReload | None
-
-
-@dataclass(frozen=True)
-class ChargeResult:
-    response: StoredResponse
-    replayed: bool
-
-
-def require_cents(value: Decimal, field: str) -> Decimal:
-    if decimal_places(value) > 2:
-        raise InvalidRequest("validation_failed", f"{field} has more than 2 decimal places.")
-    return value
-
-
-def require_within_bounds(value: Decimal, field: str) -> Decimal:
-    if not MIN_USD <= value <= MAX_USD:
-        raise InvalidRequest("amount_out_of_bounds",
-                             f"{field} must be between {money(MIN_USD)} and {money(MAX_USD)} USD.")
-    return value
-
-
-def charge_amount(body: JsonBody) -> Decimal:
-    """Gate 7: the body is exactly `{"amountUsd": number}`, > 0, at most 2 dp, within bounds."""
-    amount = require_number(body.object_with_exactly({"amountUsd"})["amountUsd"], "amountUsd")
-    if amount <= 0:
-        raise InvalidRequest("validation_failed", "amountUsd must be greater than 0.")
-    return require_within_bounds(require_cents(amount, "amountUsd"), "amountUsd")
 
 
 def auto_reload_rule(body: JsonBody) -> AutoReload:
@@ -89,51 +60,34 @@ def auto_reload_rule(body: JsonBody) -> AutoReload:
 
 
 class Billing:
-    def __init__(self, store: Store, clock: Clock, ledger: Ledger):
+    def __init__(self, store: Store, ledger: Ledger, pipeline: SpendPipeline):
         self._store = store
         self._ledger = ledger
-        self._keys = IdempotencyKeys(store, clock)
-        self._limiter = RateLimiter(store, clock)
+        self._pipeline = pipeline
 
     def state(self, principal: Principal) -> BillingState:
+        """Section 3: everyone sees the balance; card, cap and auto-reload are for billing roles."""
         with self._store.transaction():
-            self._ledger.settle_due(principal.org_id)
+            self._ledger.catch_up(principal.org_id)
             org = load_org(self._store, principal.org_id)
             if not can_change_plan(principal.role):
                 return BillingState(org, principal.role, False, None, None, None)
+            card = org.payment_card(has_plan=self._store.get_plan(org.id) is not None)
             cap = MonthlyCap(org.monthly_limit, self._ledger.spent_this_month(org.id), org.cap_limit is None)
-            return BillingState(org, principal.role, True, org.card, cap, org.auto_reload)
+            return BillingState(org, principal.role, True, card, cap, org.auto_reload)
 
-    def submit_charge(self, principal: Principal, idempotency_key: str | None, body: JsonBody) -> ChargeResult:
-        Tokens.require_scope(principal, BILLING_MANAGE)
-        with self._store.transaction():
-            org = load_org(self._store, principal.org_id)
-            require_spender(principal, org)
-            key = require_key(idempotency_key)
-            amount = charge_amount(body)
-            original = self._keys.replay(org.id, key, amount)
-            if original is not None:
-                return ChargeResult(original, replayed=True)
-            if org.card is None:
-                raise Forbidden("no_payment_method", "No saved card; add one in the portal.",
-                                portal_url="/billing?topup=open")
-            self._ledger.settle_due(org.id)
-            headroom = self._ledger.headroom(org)
-            if amount > headroom:
-                raise Forbidden("monthly_cap_exceeded",
-                                f"This charge would pass the monthly cap; {money(headroom)} USD remains.",
-                                remainingUsd=money(headroom), isDefaultCeiling=org.cap_limit is None)
-            self._limiter.check(principal)
-            charge_id = self._ledger.accept(org, amount, source="terminal", grant_id=principal.grant_id)
-            response = StoredResponse(202, {"chargeId": charge_id})
-            self._keys.remember(org.id, key, amount, response)
-            return ChargeResult(response, replayed=False)
+    def submit_charge(self, principal: Principal, idempotency_key: str | None, body: JsonBody) -> SpendResult:
+        """Section 4: a terminal charge through the spend pipeline (gates 2-12)."""
+        return self._pipeline.run(TERMINAL_CHARGE, principal, principal.org_id,
+                                  key_header=idempotency_key, body=body)
 
     def charge_status(self, principal: Principal, charge_id: str) -> ChargeStatus:
+        """Gates 1-2 only: a charge in flight stays observable after the kill-switch is off."""
         Tokens.require_scope(principal, BILLING_MANAGE)
         return self._ledger.status(principal.org_id, charge_id)
 
     def configure_auto_reload(self, principal: Principal, body: JsonBody) -> Org:
+        """Section 5: gates 1-5, then the rule itself."""
         Tokens.require_scope(principal, BILLING_MANAGE)
         with self._store.transaction():
             require_spender(principal, load_org(self._store, principal.org_id))

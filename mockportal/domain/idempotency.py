@@ -1,8 +1,10 @@
-"""Idempotency keys: per org, kept 24 hours, bound to the amount of their first accepted use.
+"""Idempotency keys: per org and per namespace (`charge`, `upgrade`), kept 24 hours, bound to
+the fingerprint of the request that first used them (a charge's amount, an upgrade's tier).
 
-Only accepted charges are remembered. A request refused at a later gate (no card, cap,
-rate limit) stores nothing, so the client can retry the same key once the cause is gone;
-this is Stripe's rule that only requests which began executing are saved.
+Only responses a spend policy stores are remembered (an accepted charge, an upgrade's answer).
+A request refused at a later gate (no card, cap, rate limit) stores nothing, so the client can
+retry the same key once the cause is gone: Stripe's rule that only requests which began
+executing are saved.
 """
 
 from __future__ import annotations
@@ -10,13 +12,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from mockportal.domain.clock import Clock
 from mockportal.errors import Conflict, InvalidRequest
 from mockportal.store import Store
-from mockportal.wire import money
+from mockportal.store.records import Remembered
 
 KEY_TTL_SECONDS = 24 * 3600
 _VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")
@@ -28,10 +29,10 @@ class StoredResponse:
     body: dict[str, Any]
 
 
-def require_key(header: str | None) -> str:
-    """Gate 6: a key of 1-255 printable ASCII characters."""
+def require_key(header: str | None, what: str = "charge") -> str:
+    """A key of 1-255 printable ASCII characters (gate 6 of a charge, step 2 of an upgrade)."""
     if header is None or not header.strip():
-        raise InvalidRequest("idempotency_key_required", "Send an Idempotency-Key header with every charge.")
+        raise InvalidRequest("idempotency_key_required", f"Send an Idempotency-Key header with every {what}.")
     if not _VALID_KEY.fullmatch(header):
         raise InvalidRequest("idempotency_key_required",
                              "Idempotency-Key must be 1-255 printable ASCII characters.")
@@ -43,20 +44,23 @@ class IdempotencyKeys:
         self._store = store
         self._clock = clock
 
-    def replay(self, org_id: str, key: str, amount: Decimal) -> StoredResponse | None:
-        """The original response for a reused key and amount; 409 for a reused key with another amount."""
-        row = self._store.get_idempotency(org_id, key, self._clock.now() - KEY_TTL_SECONDS)
-        if row is None:
+    def replay(self, org_id: str, namespace: str, key: str, fingerprint: str,
+               describe: Callable[[str], str]) -> StoredResponse | None:
+        """The original response for a reused key and the same request; 409 for a reused key
+        with another request (`describe(fingerprint)` names what the key was used for)."""
+        remembered = self._store.get_remembered(org_id, namespace, key,
+                                                self._clock.now() - KEY_TTL_SECONDS)
+        if remembered is None:
             return None
-        if Decimal(row["amount"]) != amount:
+        if remembered.fingerprint != fingerprint:
             raise Conflict("idempotency_conflict",
-                           f"Idempotency-Key was already used for a charge of {row['amount']} USD; "
-                           "use a new key for a different amount.")
-        return StoredResponse(row["status"], json.loads(row["body"]))
+                           f"Idempotency-Key was already used for {describe(remembered.fingerprint)}; "
+                           "use a new key for a different request.")
+        return StoredResponse(remembered.status, json.loads(remembered.body))
 
-    def remember(self, org_id: str, key: str, amount: Decimal, response: StoredResponse) -> None:
+    def remember(self, org_id: str, namespace: str, key: str, fingerprint: str,
+                 response: StoredResponse) -> None:
         now = self._clock.now()
         self._store.purge_idempotency(now - KEY_TTL_SECONDS)
-        self._store.put_idempotency({"org_id": org_id, "key": key, "amount": money(amount),
-                                     "status": response.status, "body": json.dumps(response.body),
-                                     "created_at": now})
+        self._store.remember(org_id, namespace, key,
+                             Remembered(fingerprint, response.status, json.dumps(response.body), now))

@@ -1,52 +1,157 @@
 """Named scenarios and inline fixtures: the whole state a reset puts in place.
 
 A fixture is JSON in the same camelCase vocabulary as the API:
-`{"orgs": [{"id", "slug", "name", "balanceUsd", "cliBillingEnabled", "card", "monthlyCapUsd",
-"autoReload": {"enabled", "thresholdUsd", "reloadToUsd"}, "settleAfterSeconds",
-"users": [{"email", "role", "name"}]}]}`; everything but `id` and `users` has a default.
+`{"tiers": [{"tierId", "name", "tierOrder", "dollarsPerMonthDisplay", "monthlyCredits",
+"isEnabled"}], "orgs": [{"id", "slug", "name", "kind", "balanceUsd", "cliBillingEnabled",
+"card", "autoReloadCard", "monthlyCapUsd", "autoReload": {"enabled", "thresholdUsd",
+"reloadToUsd"}, "settleAfterSeconds", "subscription": {"tierId", "periodStart",
+"creditsRemaining", "rolloverCredits", "pendingTierId", "cancelAtPeriodEnd"},
+"users": [{"email", "role", "name"}]}]}`. Everything but an org's `id` and `users` has a
+default; without `tiers` the demo catalogue is used.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any, Callable
 
-from mockportal.domain.clock import Clock
-from mockportal.domain.orgs import DEFAULT_SETTLE_AFTER_SECONDS, ROLES
+from mockportal.domain.clock import Clock, iso, parse_iso
+from mockportal.domain.orgs import DEFAULT_SETTLE_AFTER_SECONDS, KINDS, PERSONAL, ROLES, TEAM
+from mockportal.domain.stripe import StripeSwitch
 from mockportal.errors import InvalidRequest
 from mockportal.store import Store
-from mockportal.wire import money, parse_money
+from mockportal.store.records import Plan, Tier
+from mockportal.wire import money, parse_money, require_bool, require_whole
 
-DEMO: dict[str, Any] = {"orgs": [
-    {"id": "org_acme", "slug": "acme", "name": "Acme Inc", "balanceUsd": "142.5",
-     "cliBillingEnabled": True, "card": {"brand": "visa", "last4": "4242"},
-     "users": [{"email": "owner@acme.test", "role": "OWNER", "name": "Olivia Owner"},
-               {"email": "admin@acme.test", "role": "ADMIN", "name": "Adam Admin"},
-               {"email": "finance@acme.test", "role": "FINANCE_ADMIN", "name": "Fiona Finance"},
-               {"email": "security@acme.test", "role": "SECURITY_ADMIN", "name": "Sam Security"},
-               {"email": "member@acme.test", "role": "MEMBER", "name": "Mia Member"}]},
-    {"id": "org_globex", "slug": "globex", "name": "Globex", "balanceUsd": "0",
-     "cliBillingEnabled": False, "card": None,
-     "users": [{"email": "owner@globex.test", "role": "OWNER", "name": "Gus Globex"}]},
-]}
+DEMO_TIERS = [
+    {"tierId": "nous-free", "name": "Free", "tierOrder": 0, "dollarsPerMonthDisplay": "0",
+     "monthlyCredits": "0", "isEnabled": True},
+    {"tierId": "nous-chat-plan-10", "name": "Basic", "tierOrder": 1, "dollarsPerMonthDisplay": "10",
+     "monthlyCredits": "10", "isEnabled": True},
+    {"tierId": "nous-chat-plan-15", "name": "Plus (2025)", "tierOrder": 1, "dollarsPerMonthDisplay": "15",
+     "monthlyCredits": "15", "isEnabled": False},
+    {"tierId": "nous-chat-plan-20", "name": "Plus", "tierOrder": 2, "dollarsPerMonthDisplay": "20",
+     "monthlyCredits": "22", "isEnabled": True},
+    {"tierId": "nous-chat-plan-40", "name": "Pro", "tierOrder": 3, "dollarsPerMonthDisplay": "40",
+     "monthlyCredits": "45", "isEnabled": True},
+    {"tierId": "nous-chat-plan-100", "name": "Max", "tierOrder": 4, "dollarsPerMonthDisplay": "100",
+     "monthlyCredits": "115", "isEnabled": True},
+]
+DAY = 24 * 3600
 
-SCENARIOS = {"demo": DEMO, "empty": {"orgs": []}}
+
+def demo(now: float) -> dict[str, Any]:
+    """acme and globex are teams; pat is a personal org on Plus, ten days into its cycle."""
+    return {"tiers": DEMO_TIERS, "orgs": [
+        {"id": "org_acme", "slug": "acme", "name": "Acme Inc", "kind": TEAM, "balanceUsd": "142.5",
+         "cliBillingEnabled": True, "card": {"brand": "visa", "last4": "4242"},
+         "users": [{"email": "owner@acme.test", "role": "OWNER", "name": "Olivia Owner"},
+                   {"email": "admin@acme.test", "role": "ADMIN", "name": "Adam Admin"},
+                   {"email": "finance@acme.test", "role": "FINANCE_ADMIN", "name": "Fiona Finance"},
+                   {"email": "security@acme.test", "role": "SECURITY_ADMIN", "name": "Sam Security"},
+                   {"email": "member@acme.test", "role": "MEMBER", "name": "Mia Member"}]},
+        {"id": "org_globex", "slug": "globex", "name": "Globex", "kind": TEAM, "balanceUsd": "0",
+         "cliBillingEnabled": False, "card": None,
+         "users": [{"email": "owner@globex.test", "role": "OWNER", "name": "Gus Globex"}]},
+        {"id": "org_pat", "slug": "pat", "name": "Pat Lee", "kind": PERSONAL, "balanceUsd": "5",
+         "cliBillingEnabled": True, "card": {"brand": "visa", "last4": "4242"},
+         "subscription": {"tierId": "nous-chat-plan-20", "periodStart": iso(now - 10 * DAY),
+                          "creditsRemaining": "12.5", "rolloverCredits": "3"},
+         "users": [{"email": "pat@pat.test", "role": "OWNER", "name": "Pat Lee"}]},
+    ]}
 
 
-def card_columns(card: Any) -> dict[str, Any]:
-    """`{"brand", "last4"}` or null, as org columns."""
+SCENARIOS: dict[str, Callable[[float], dict[str, Any]]] = {
+    "demo": demo,
+    "empty": lambda now: {"orgs": []},
+}
+
+
+def card_columns(card: Any, prefix: str = "card") -> dict[str, Any]:
+    """`{"brand", "last4"}` or null, as org columns (`last4` is 4 digits, or "" for Link)."""
     if card is None:
-        return {"card_brand": None, "card_last4": None}
+        return {f"{prefix}_brand": None, f"{prefix}_last4": None}
     if (not isinstance(card, dict) or set(card) != {"brand", "last4"}
             or not isinstance(card["brand"], str) or not isinstance(card["last4"], str)
-            or len(card["last4"]) != 4 or not card["last4"].isdigit()):
-        raise InvalidRequest("validation_failed", 'card must be null or {"brand": str, "last4": "4 digits"}.')
-    return {"card_brand": card["brand"], "card_last4": card["last4"]}
+            or card["last4"] and (len(card["last4"]) != 4 or not card["last4"].isdigit())):
+        raise InvalidRequest("validation_failed", 'A card is null or {"brand": str, "last4": "4 digits" or ""}.')
+    return {f"{prefix}_brand": card["brand"], f"{prefix}_last4": card["last4"]}
 
 
 def role(value: Any) -> str:
     if value not in ROLES:
         raise InvalidRequest("validation_failed", f"role must be one of {', '.join(ROLES)}.")
     return value
+
+
+def kind(value: Any) -> str:
+    if value not in KINDS:
+        raise InvalidRequest("validation_failed", f"kind must be one of {', '.join(KINDS)}.")
+    return value
+
+
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest("validation_failed", f"{field} must be a non-empty string.")
+    return value
+
+
+def tier(spec: Any) -> Tier:
+    if not isinstance(spec, dict):
+        raise InvalidRequest("validation_failed", "Fixture tiers must be objects.")
+    price = parse_money(spec.get("dollarsPerMonthDisplay", "0"), "dollarsPerMonthDisplay")
+    credits = parse_money(spec.get("monthlyCredits", "0"), "monthlyCredits")
+    if price < 0 or credits < 0:
+        raise InvalidRequest("validation_failed", "A tier's price and credits are not negative.")
+    return Tier(id=_text(spec.get("tierId"), "tierId"), name=_text(spec.get("name", spec.get("tierId")), "name"),
+                order=require_whole(spec.get("tierOrder", 0), "tierOrder", 0, 10**6), price=price,
+                credits=credits, enabled=require_bool(spec.get("isEnabled", True), "isEnabled"))
+
+
+PLAN_KEYS = {"tierId", "periodStart", "creditsRemaining", "rolloverCredits", "pendingTierId",
+             "cancelAtPeriodEnd"}
+
+
+def plan(org_id: str, spec: Any, store: Store, now: float, current: Plan | None = None) -> Plan:
+    """A plan from its control-plane shape; keys left out keep `current`'s values, or start a
+    fresh cycle now with the tier's full grant."""
+    if not isinstance(spec, dict) or set(spec) - PLAN_KEYS:
+        raise InvalidRequest("validation_failed", f"subscription is null or an object with some of {sorted(PLAN_KEYS)}.")
+    tier_id = spec.get("tierId", current.tier_id if current else None)
+    found = None if not isinstance(tier_id, str) else store.get_tier(tier_id)
+    if found is None:
+        raise InvalidRequest("validation_failed", "subscription.tierId must be a tier of the catalogue.")
+    base = current or Plan(org_id, found.id, now, found.credits, Decimal(0), None, False)
+    result = replace(base, tier_id=found.id)
+    if "periodStart" in spec:
+        try:
+            result = replace(result, period_start=parse_iso(_text(spec["periodStart"], "periodStart")))
+        except (ValueError, OverflowError):
+            raise InvalidRequest("validation_failed", "subscription.periodStart must be an ISO-8601 instant.") from None
+    if "creditsRemaining" in spec:
+        result = replace(result, grant=parse_money(spec["creditsRemaining"], "creditsRemaining"))
+    if "rolloverCredits" in spec:
+        rollover = parse_money(spec["rolloverCredits"], "rolloverCredits")
+        if rollover < 0:
+            raise InvalidRequest("validation_failed", "subscription.rolloverCredits is never negative.")
+        result = replace(result, rollover=rollover)
+    if "pendingTierId" in spec:
+        pending = spec["pendingTierId"]
+        if pending is not None and (not isinstance(pending, str) or store.get_tier(pending) is None):
+            raise InvalidRequest("validation_failed", "subscription.pendingTierId must be null or a tier of the catalogue.")
+        result = replace(result, pending_tier_id=pending)
+    if "cancelAtPeriodEnd" in spec:
+        result = replace(result, cancel_at_period_end=require_bool(spec["cancelAtPeriodEnd"], "cancelAtPeriodEnd"))
+    if result.pending_tier_id is not None and result.cancel_at_period_end:
+        raise InvalidRequest("validation_failed", "A plan has a pending tier change or a cancellation, not both.")
+    return result
+
+
+def require_plan_holder(org_kind: str, users: list[str]) -> None:
+    """Only a personal org, whose one user is its owner, can hold a plan."""
+    if org_kind != PERSONAL or users != ["OWNER"]:
+        raise InvalidRequest("validation_failed", "Only a personal org (exactly one user, its OWNER) can hold a plan.")
 
 
 def _org_row(org: dict[str, Any]) -> dict[str, Any]:
@@ -56,9 +161,11 @@ def _org_row(org: dict[str, Any]) -> dict[str, Any]:
     cap = org.get("monthlyCapUsd")
     return {
         "id": org["id"], "slug": org.get("slug", org["id"]), "name": org.get("name", org["id"]),
+        "kind": kind(org.get("kind", TEAM)),
         "balance": money(parse_money(org.get("balanceUsd", "0"), "balanceUsd")),
         "cli_billing_enabled": int(bool(org.get("cliBillingEnabled", True))),
         **card_columns(org.get("card")),
+        **card_columns(org.get("autoReloadCard"), "auto_card"),
         "cap_limit": None if cap is None else money(parse_money(cap, "monthlyCapUsd")),
         "auto_enabled": int(bool(auto.get("enabled", False))),
         "auto_threshold": money(parse_money(auto.get("thresholdUsd", "20"), "thresholdUsd")),
@@ -71,25 +178,40 @@ def load_fixture(store: Store, clock: Clock, fixture: Any) -> None:
     """Replace all state with `fixture`; the clock goes back to its configured start."""
     if not isinstance(fixture, dict) or not isinstance(fixture.get("orgs"), list):
         raise InvalidRequest("validation_failed", 'A fixture is {"orgs": [...]}.')
+    tiers = fixture.get("tiers", DEMO_TIERS)
+    if not isinstance(tiers, list):
+        raise InvalidRequest("validation_failed", "tiers must be a list.")
     with store.transaction():
         store.clear_state()
         clock.rewind_offset()
+        StripeSwitch(store).set(available=True)
+        for spec in tiers:
+            store.insert_tier(tier(spec))
         for org in fixture["orgs"]:
             if not isinstance(org, dict):
                 raise InvalidRequest("validation_failed", "Fixture orgs must be objects.")
-            store.insert_org(_org_row(org))
-            for user in org.get("users", []):
+            row = _org_row(org)
+            store.insert_org(row)
+            users = org.get("users", [])
+            if not isinstance(users, list):
+                raise InvalidRequest("validation_failed", "Fixture users must be a list.")
+            for user in users:
                 if not isinstance(user, dict) or not isinstance(user.get("email"), str):
                     raise InvalidRequest("validation_failed", "Fixture users need an email.")
                 store.insert_user({"email": user["email"], "org_id": org["id"],
                                    "role": role(user.get("role", "MEMBER")),
                                    "name": str(user.get("name", user["email"]))})
+            if org.get("subscription") is not None:
+                require_plan_holder(row["kind"], [u["role"] for u in store.users_of_org(org["id"])])
+                store.put_plan(plan(org["id"], org["subscription"], store, clock.now()))
 
 
 def load_scenario(store: Store, clock: Clock, name: str) -> None:
     if name not in SCENARIOS:
         raise InvalidRequest("unknown_scenario", f"Scenarios: {', '.join(sorted(SCENARIOS))}.")
-    load_fixture(store, clock, SCENARIOS[name])
+    with store.transaction():
+        clock.rewind_offset()
+        load_fixture(store, clock, SCENARIOS[name](clock.now()))
 
 
 def seed_once(store: Store, clock: Clock, name: str) -> None:

@@ -23,7 +23,7 @@ from mockportal.store import Store
 BILLING_MANAGE = "billing:manage"
 LOGIN_SCOPE = "inference:invoke tool:invoke"
 KNOWN_SCOPES = ("inference:invoke", "tool:invoke", BILLING_MANAGE)
-ACCESS_TOKEN_SECONDS = 900
+ACCESS_TOKEN_SECONDS = 3600
 KNOWN_CLIENTS = {"hermes-cli": "Hermes CLI"}
 VERIFIED_TOKENS_KEPT = 4096
 

@@ -96,7 +96,7 @@ def test_refresh_rotation_against_the_portal(control, server, store):
     recorder = Recording()
     session = PortalSession(Transport(server.url, session_with(recorder)), store)
     for _ in range(2):
-        control.advance(901)  # past the access token's expiry (and the refreshed one's 900 s)
+        control.advance(3601)  # past the access token's expiry (and the refreshed one's 3600 s)
         assert session.request("GET", "/api/billing/state").status == 200
     sent = [r.headers["x-nous-refresh-token"] for r in recorder.sent if "x-nous-refresh-token" in r.headers]
     assert len(sent) == 2 and len(set(sent)) == 2

@@ -1,0 +1,37 @@
+"""Tables of the control plane's own: injected faults and the request journal."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+JOURNAL_LIMIT = 10_000
+
+
+class ControlTables:
+    # -- faults -----------------------------------------------------------------------------
+    def insert_fault(self, row: dict[str, Any]) -> None:
+        self._insert("faults", row)
+
+    def active_faults(self) -> list[sqlite3.Row]:
+        return self._all("SELECT * FROM faults WHERE remaining > 0 ORDER BY id")
+
+    def consume_fault(self, fault_id: int) -> None:
+        self._run("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (fault_id,))
+
+    def clear_faults(self) -> None:
+        self._run("DELETE FROM faults")
+
+    # -- request journal --------------------------------------------------------------------
+    def append_request(self, method: str, path: str, status: int, at: float) -> None:
+        cursor = self._run("INSERT INTO request_journal (method, path, status, at) VALUES (?, ?, ?, ?)",
+                           (method, path, status, at))
+        if cursor.lastrowid and cursor.lastrowid % 1000 == 0:
+            self._run("DELETE FROM request_journal WHERE id <= ?", (cursor.lastrowid - JOURNAL_LIMIT,))
+
+    def journal(self, limit: int) -> list[sqlite3.Row]:
+        rows = self._all("SELECT * FROM request_journal ORDER BY id DESC LIMIT ?", (limit,))
+        return list(reversed(rows))
+
+    def clear_journal(self) -> None:
+        self._run("DELETE FROM request_journal")
