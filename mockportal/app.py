@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 
-from mockportal.api import billing, control, oauth, spec, subscriptions, web
+from mockportal.api import billing, control, inference, nous, oauth, spec, subscriptions, web
 from mockportal.errors import PortalError, RateLimited, register_error_handlers
 from mockportal.portal import Portal
 
@@ -56,6 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     app.register_blueprint(billing.bp)
     app.register_blueprint(subscriptions.bp)
+    app.register_blueprint(inference.bp)
+    app.register_blueprint(nous.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(spec.bp)
@@ -83,7 +85,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.after_request
     def _journal(response):
         if not request.path.startswith(control.PREFIX):
-            portal.journal.record(request.method, request.path, response.status_code)
+            portal.journal.record(request.method, request.path, response.status_code,
+                                  g.get("journal_detail"))
         if request.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -12,12 +12,15 @@ from mockportal.domain.accounts import Accounts
 from mockportal.domain.admin import Admin
 from mockportal.domain.billing import Billing
 from mockportal.domain.clock import Clock
+from mockportal.domain.credits import Entitlements
 from mockportal.domain.device import DeviceCodes
 from mockportal.domain.faults import Faults
 from mockportal.domain.journal import Journal
 from mockportal.domain.keys import shared_secret
 from mockportal.domain.ledger import Ledger
+from mockportal.domain.metering import Metering
 from mockportal.domain.plans import Catalogue, Renewals
+from mockportal.domain.replies import Replies
 from mockportal.domain.scenarios import load_fixture, load_scenario, seed_once
 from mockportal.domain.spending import SpendPipeline
 from mockportal.domain.stripe import StripeSwitch
@@ -31,19 +34,22 @@ class Portal:
         self.store = store
         self.clock = Clock(store)
         self.clock.start(frozen_at)
-        self.tokens = Tokens(store, self.clock)
-        self.device = DeviceCodes(store, self.clock, self.tokens)
-        self.accounts = Accounts(store)
-        # Signs the approval page's session cookie; shared like the JWT secret.
-        self.session_secret = shared_secret(store, "session_secret")
         self.stripe = StripeSwitch(store)
         self.catalogue = Catalogue(store)
         self.ledger = Ledger(store, self.clock, Renewals(store))
+        self.accounts = Accounts(store)
+        self.entitlements = Entitlements(store, self.clock, self.ledger, self.catalogue, self.accounts)
+        self.tokens = Tokens(store, self.clock, self.entitlements.claims)
+        self.device = DeviceCodes(store, self.clock, self.tokens)
+        # Signs the approval page's session cookie; shared like the JWT secret.
+        self.session_secret = shared_secret(store, "session_secret")
         self.spending = SpendPipeline(store, self.clock, self.ledger, self.catalogue, self.stripe)
         self.billing = Billing(store, self.ledger, self.spending)
         self.subscriptions = Subscriptions(store, self.clock, self.ledger, self.catalogue, self.spending,
                                            self.stripe)
         self.admin = Admin(store, self.clock, self.ledger, self.spending)
+        self.replies = Replies(store)
+        self.metering = Metering(store, self.clock, self.ledger, self.entitlements, self.replies, self.spending)
         self.faults = Faults(store)
         self.journal = Journal(store, self.clock)
         seed_once(store, self.clock, scenario)

@@ -140,3 +140,13 @@ def parse_money(value: Any, field: str) -> Decimal:
     if abs(amount) >= MONEY_LIMIT:
         raise InvalidRequest("validation_failed", f"{field} must be smaller than 1e12 in size.")
     return amount
+
+
+MICRO = Decimal("0.000001")
+
+
+def json_number(amount: Decimal) -> float:
+    """Money as a JSON number, only where the contract asks for one (section 9): the exact value
+    to at most 6 decimal places. Amounts stay below 1e12, so 18 significant digits at most, and
+    a float's shortest repr gives those digits back."""
+    return float(amount.quantize(MICRO))

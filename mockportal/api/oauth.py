@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mockportal.api import authenticated, portal
+from mockportal.api.views import account_view
 from mockportal.errors import OAuthError, error_response
 
 bp = Blueprint("oauth", __name__, url_prefix="/api/oauth")
@@ -63,8 +64,4 @@ def token():
 
 @bp.get("/account")
 def account():
-    user = portal().accounts.of(authenticated())
-    return jsonify({
-        "user": {"email": user.email, "name": user.name, "role": user.role},
-        "organisation": {"id": user.org.id, "slug": user.org.slug, "name": user.org.name},
-    })
+    return jsonify(account_view(portal().entitlements.of(authenticated())))

@@ -6,10 +6,11 @@ from typing import Any
 
 from mockportal.domain.billing import BillingState
 from mockportal.domain.clock import iso
+from mockportal.domain.credits import TOOL_ACCESS, Entitlement
 from mockportal.domain.ledger import ChargeStatus
 from mockportal.domain.orgs import CHARGE_PRESETS, MAX_USD, MIN_USD, Org, PaymentCard
 from mockportal.domain.subscriptions import PendingChange, Preview, Subscription
-from mockportal.wire import money
+from mockportal.wire import json_number, money
 
 
 def _iso_or_none(timestamp: float | None) -> str | None:
@@ -120,3 +121,30 @@ def upgrade_view(body: dict[str, Any], origin: str) -> dict[str, Any]:
     if "recoveryUrl" in body:
         return {**body, "recoveryUrl": origin.rstrip("/") + body["recoveryUrl"]}
     return body
+
+
+def account_view(entitlement: Entitlement) -> dict[str, Any]:
+    """Section 9: snake_case, and money as JSON numbers (the one place it is not a string)."""
+    account, credits = entitlement.account, entitlement.credits
+    tier = credits.tier
+    return {
+        "user": {"email": account.email, "name": account.name, "role": account.role,
+                 "privy_did": entitlement.privy_did},
+        "organisation": {"id": account.org.id, "slug": account.org.slug, "name": account.org.name},
+        "subscription": None if tier is None else {
+            "plan": tier.name, "tier": tier.order, "monthly_charge": json_number(tier.price),
+            "monthly_credits": json_number(tier.credits), "current_period_end": iso(credits.period_end),
+            "credits_remaining": json_number(credits.subscription_remaining),
+            "rollover_credits": json_number(credits.rollover)},
+        "purchased_credits_remaining": json_number(credits.purchased),
+        "tool_access": TOOL_ACCESS,
+        "paid_service_access": {
+            "allowed": credits.allowed, "paid_access": credits.allowed, "reason": credits.reason,
+            "organisation_id": account.org.id, "effective_at_ms": int(credits.at * 1000),
+            "has_active_subscription": credits.has_plan, "active_subscription_is_paid": credits.paid_plan,
+            "subscription_tier": tier.order if tier else 0,
+            "subscription_monthly_charge": json_number(tier.price) if tier else 0,
+            "subscription_credits_remaining": json_number(credits.subscription_remaining),
+            "purchased_credits_remaining": json_number(credits.purchased),
+            "total_usable_credits": json_number(credits.total_usable)},
+    }

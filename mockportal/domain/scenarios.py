@@ -6,8 +6,10 @@ A fixture is JSON in the same camelCase vocabulary as the API:
 "card", "autoReloadCard", "monthlyCapUsd", "autoReload": {"enabled", "thresholdUsd",
 "reloadToUsd"}, "settleAfterSeconds", "subscription": {"tierId", "periodStart",
 "creditsRemaining", "rolloverCredits", "pendingTierId", "cancelAtPeriodEnd"},
-"users": [{"email", "role", "name"}]}]}`. Everything but an org's `id` and `users` has a
-default; without `tiers` the demo catalogue is used.
+"users": [{"email", "role", "name"}]}], "models": [{"id", "name", "context_length", "pricing":
+{"prompt", "completion", "input_cache_read", "input_cache_write"}}], "recommendedModels": {...}}`.
+Everything but an org's `id` and `users` has a default; without `tiers`, `models` or
+`recommendedModels` the demo's are used.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from mockportal.domain.orgs import DEFAULT_SETTLE_AFTER_SECONDS, KINDS, PERSONAL
 from mockportal.domain.stripe import StripeSwitch
 from mockportal.errors import InvalidRequest
 from mockportal.store import Store
-from mockportal.store.records import Plan, Tier
+from mockportal.store.records import Model, Plan, Tier
 from mockportal.wire import money, parse_money, require_bool, require_whole
 
 DEMO_TIERS = [
@@ -38,12 +40,34 @@ DEMO_TIERS = [
     {"tierId": "nous-chat-plan-100", "name": "Max", "tierOrder": 4, "dollarsPerMonthDisplay": "100",
      "monthlyCredits": "115", "isEnabled": True},
 ]
+DEMO_MODELS = [
+    {"id": "anthropic/claude-sonnet-5", "name": "Claude Sonnet 5", "context_length": 200000,
+     "pricing": {"prompt": "0.000003", "completion": "0.000015", "input_cache_read": "0.0000003",
+                 "input_cache_write": "0.00000375"}},
+    {"id": "openai/gpt-5.4-mini", "name": "GPT-5.4 mini", "context_length": 400000,
+     "pricing": {"prompt": "0.00000025", "completion": "0.000002"}},
+    {"id": "google/gemini-3.5-flash", "name": "Gemini 3.5 Flash", "context_length": 1048576,
+     "pricing": {"prompt": "0.0000003", "completion": "0.0000025"}},
+    {"id": "anthropic/claude-haiku-4.5", "name": "Claude Haiku 4.5", "context_length": 200000,
+     "pricing": {"prompt": "0.000001", "completion": "0.000005"}},
+    {"id": "nvidia/nemotron-3-super-120b-a12b:free", "name": "Nemotron 3 Super (free)", "context_length": 131072,
+     "pricing": {"prompt": "0", "completion": "0"}},
+]
+DEMO_RECOMMENDED = {
+    "paidRecommendedModels": [{"modelName": "anthropic/claude-sonnet-5"}, {"modelName": "openai/gpt-5.4-mini"}],
+    "freeRecommendedModels": [{"modelName": "nvidia/nemotron-3-super-120b-a12b:free"}],
+    "paidRecommendedCompactionModel": {"modelName": "google/gemini-3.5-flash"},
+    "paidRecommendedVisionModel": {"modelName": "google/gemini-3.5-flash"},
+    "freeRecommendedCompactionModel": {"modelName": "nvidia/nemotron-3-super-120b-a12b:free"},
+    "freeRecommendedVisionModel": None,
+}
+MODEL_CREATED = 1780272000
 DAY = 24 * 3600
 
 
 def demo(now: float) -> dict[str, Any]:
     """acme and globex are teams; pat is a personal org on Plus, ten days into its cycle."""
-    return {"tiers": DEMO_TIERS, "orgs": [
+    return {"tiers": DEMO_TIERS, "models": DEMO_MODELS, "recommendedModels": DEMO_RECOMMENDED, "orgs": [
         {"id": "org_acme", "slug": "acme", "name": "Acme Inc", "kind": TEAM, "balanceUsd": "142.5",
          "cliBillingEnabled": True, "card": {"brand": "visa", "last4": "4242"},
          "users": [{"email": "owner@acme.test", "role": "OWNER", "name": "Olivia Owner"},
@@ -107,6 +131,40 @@ def tier(spec: Any) -> Tier:
     return Tier(id=_text(spec.get("tierId"), "tierId"), name=_text(spec.get("name", spec.get("tierId")), "name"),
                 order=require_whole(spec.get("tierOrder", 0), "tierOrder", 0, 10**6), price=price,
                 credits=credits, enabled=require_bool(spec.get("isEnabled", True), "isEnabled"))
+
+
+def _price(value: Any, field: str) -> Decimal:
+    price = parse_money(value, field)
+    if price < 0:
+        raise InvalidRequest("validation_failed", f"{field} is not negative.")
+    return price
+
+
+def model(spec: Any) -> Model:
+    """A model of the inference catalogue, in the `/v1/models` shape."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("pricing"), dict):
+        raise InvalidRequest("validation_failed", 'Fixture models are {"id", "name", "context_length", "pricing"}.')
+    pricing = spec["pricing"]
+    optional = lambda key: None if pricing.get(key) is None else _price(pricing[key], key)  # noqa: E731
+    return Model(id=_text(spec.get("id"), "id"), name=_text(spec.get("name", spec.get("id")), "name"),
+                 context_length=require_whole(spec.get("context_length", 131072), "context_length", 1024, 10_000_000),
+                 prompt_price=_price(pricing.get("prompt", "0"), "prompt"),
+                 completion_price=_price(pricing.get("completion", "0"), "completion"),
+                 cache_read_price=optional("input_cache_read"), cache_write_price=optional("input_cache_write"),
+                 created=require_whole(spec.get("created", MODEL_CREATED), "created", 0, 2**40))
+
+
+def recommended_models(spec: Any, known: set[str]) -> dict[str, Any]:
+    """The recommendations: lists of `{"modelName"}` and single `{"modelName"}` or null, each a
+    model of the catalogue."""
+    if not isinstance(spec, dict):
+        raise InvalidRequest("validation_failed", "recommendedModels is an object.")
+    for key, value in spec.items():
+        entries = value if isinstance(value, list) else [] if value is None else [value]
+        for entry in entries:
+            if not isinstance(entry, dict) or entry.get("modelName") not in known:
+                raise InvalidRequest("validation_failed", f"recommendedModels.{key} names a model not in the catalogue.")
+    return spec
 
 
 PLAN_KEYS = {"tierId", "periodStart", "creditsRemaining", "rolloverCredits", "pendingTierId",
@@ -187,6 +245,13 @@ def load_fixture(store: Store, clock: Clock, fixture: Any) -> None:
         StripeSwitch(store).set(available=True)
         for spec in tiers:
             store.insert_tier(tier(spec))
+        models = fixture.get("models", DEMO_MODELS)
+        if not isinstance(models, list):
+            raise InvalidRequest("validation_failed", "models must be a list.")
+        for position, spec in enumerate(models):
+            store.insert_model(model(spec), position)
+        store.set_recommended_models(recommended_models(fixture.get("recommendedModels", DEMO_RECOMMENDED),
+                                                        {m.id for m in store.models()}))
         for org in fixture["orgs"]:
             if not isinstance(org, dict):
                 raise InvalidRequest("validation_failed", "Fixture orgs must be objects.")

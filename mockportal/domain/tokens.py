@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Callable
 
 import jwt
 
@@ -57,10 +58,15 @@ def normalise_scope(scope: str | None, default: str = LOGIN_SCOPE) -> str:
     return " ".join(name for name in KNOWN_SCOPES if name in requested)
 
 
+ClaimsOf = Callable[[str, str], dict[str, Any]]  # (org id, client id) -> extra JWT claims
+
+
 class Tokens:
-    def __init__(self, store: Store, clock: Clock):
+    def __init__(self, store: Store, clock: Clock, entitlement_claims: ClaimsOf = lambda org, client: {}):
+        """`entitlement_claims` gives the section 9 claims a token carries, as of its minting."""
         self._store = store
         self._clock = clock
+        self._entitlement_claims = entitlement_claims
         self._secret: str | None = None
         # A token's signature and claims never change and the secret is fixed per database,
         # so each token string is verified once (a third of a billing read's CPU otherwise).
@@ -93,7 +99,8 @@ class Tokens:
             jti = secrets.token_hex(16)
             claims = {"sub": grant["user_email"], "org_id": grant["org_id"],
                       "client_id": grant["client_id"], "scope": grant["scope"],
-                      "iat": int(now), "exp": int(now) + expires_in, "jti": jti}
+                      "iat": int(now), "exp": int(now) + expires_in, "jti": jti,
+                      **self._entitlement_claims(grant["org_id"], grant["client_id"])}
             access_token = jwt.encode(claims, self._signing_secret(), algorithm="HS256")
             self._store.insert_access_token(jti, grant_id, now + expires_in)
             refresh_token = "rt_" + secrets.token_urlsafe(32)

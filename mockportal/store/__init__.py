@@ -7,18 +7,20 @@ from __future__ import annotations
 from mockportal.store.auth import AuthTables
 from mockportal.store.control import ControlTables
 from mockportal.store.engine import Engine, OutsideScope
+from mockportal.store.inference import InferenceTables
 from mockportal.store.money import MoneyTables
 from mockportal.store.orgs import OrgTables
 
 __all__ = ["Store", "OutsideScope"]
 
 # Tables a reset empties; `meta` (signing secret, clock) survives. Children before parents.
-STATE_TABLES = ("request_journal", "faults", "scripted_outcomes", "usage_debits", "idempotency",
-                "upgrade_attempts", "charges", "device_codes", "refresh_tokens", "access_tokens",
-                "grants", "subscriptions", "users", "orgs", "tiers")
+STATE_TABLES = ("request_journal", "faults", "scripted_outcomes", "scripted_replies", "usage_debits",
+                "idempotency", "upgrade_attempts", "charges", "completions", "device_codes",
+                "refresh_tokens", "access_tokens", "grants", "subscriptions", "users", "orgs", "tiers",
+                "models")
 
 
-class Store(OrgTables, AuthTables, MoneyTables, ControlTables, Engine):
+class Store(OrgTables, AuthTables, MoneyTables, InferenceTables, ControlTables, Engine):
     """The one object the domain talks to."""
 
     def clear_state(self) -> None:

@@ -23,9 +23,9 @@ class ControlTables:
         self._run("DELETE FROM faults")
 
     # -- request journal --------------------------------------------------------------------
-    def append_request(self, method: str, path: str, status: int, at: float) -> None:
-        cursor = self._run("INSERT INTO request_journal (method, path, status, at) VALUES (?, ?, ?, ?)",
-                           (method, path, status, at))
+    def append_request(self, method: str, path: str, status: int, at: float, detail: str | None = None) -> None:
+        cursor = self._run("INSERT INTO request_journal (method, path, status, at, detail) VALUES (?, ?, ?, ?, ?)",
+                           (method, path, status, at, detail))
         if cursor.lastrowid and cursor.lastrowid % 1000 == 0:
             self._run("DELETE FROM request_journal WHERE id <= ?", (cursor.lastrowid - JOURNAL_LIMIT,))
 

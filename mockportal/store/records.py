@@ -74,3 +74,45 @@ class UpgradeAttempt:
     reason: str | None
     amount_cents: int
     at: float
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model of the inference catalogue (CONTRACT.md section 10); prices are USD per token."""
+
+    id: str
+    name: str
+    context_length: int
+    prompt_price: Decimal
+    completion_price: Decimal
+    cache_read_price: Decimal | None
+    cache_write_price: Decimal | None
+    created: int
+
+    @property
+    def is_free(self) -> bool:
+        return self.prompt_price == 0 and self.completion_price == 0
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One metered chat completion: its usage and cost, and, once billed, what each bucket paid."""
+
+    id: str
+    org_id: str
+    grant_id: str | None
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_micros: int
+    at: float
+    outcome: str = "admitted"  # admitted | refused (no usable credits: counted, never billed)
+    billed_at: float | None = None
+    from_grant: Decimal = Decimal(0)
+    from_rollover: Decimal = Decimal(0)
+    from_purchased: Decimal = Decimal(0)
+    debt: Decimal = Decimal(0)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens

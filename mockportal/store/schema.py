@@ -104,6 +104,33 @@ DROP TABLE idempotency_keys;
 -- Every remembered response purges the expired keys: without it that is a scan of every key.
 CREATE INDEX idempotency_by_age ON idempotency(created_at);
 """),
+    Migration(3, "inference: the model catalogue, scripted replies, metered completions; "
+                 "journal entries carry a detail", """
+CREATE TABLE models (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, context_length INTEGER NOT NULL,
+    prompt_price TEXT NOT NULL, completion_price TEXT NOT NULL, cache_read_price TEXT,
+    cache_write_price TEXT, created INTEGER NOT NULL, position INTEGER NOT NULL);
+INSERT INTO models VALUES
+    ('anthropic/claude-sonnet-5', 'Claude Sonnet 5', 200000, '0.000003', '0.000015', '0.0000003',
+     '0.00000375', 1780272000, 0),
+    ('openai/gpt-5.4-mini', 'GPT-5.4 mini', 400000, '0.00000025', '0.000002', NULL, NULL, 1780272000, 1),
+    ('google/gemini-3.5-flash', 'Gemini 3.5 Flash', 1048576, '0.0000003', '0.0000025', NULL, NULL,
+     1780272000, 2),
+    ('anthropic/claude-haiku-4.5', 'Claude Haiku 4.5', 200000, '0.000001', '0.000005', NULL, NULL,
+     1780272000, 3),
+    ('nvidia/nemotron-3-super-120b-a12b:free', 'Nemotron 3 Super (free)', 131072, '0', '0', NULL, NULL,
+     1780272000, 4);
+CREATE TABLE scripted_replies (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, org_id TEXT NOT NULL, reply TEXT NOT NULL);
+CREATE TABLE completions (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, grant_id TEXT, model TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_micros INTEGER NOT NULL,
+    at REAL NOT NULL, outcome TEXT NOT NULL, billed_at REAL, from_grant TEXT, from_rollover TEXT,
+    from_purchased TEXT, debt TEXT);
+CREATE INDEX completions_by_org ON completions(org_id, at);
+ALTER TABLE request_journal ADD COLUMN detail TEXT;
+INSERT OR IGNORE INTO meta VALUES ('recommended_models', '{"paidRecommendedModels": [{"modelName": "anthropic/claude-sonnet-5"}, {"modelName": "openai/gpt-5.4-mini"}], "freeRecommendedModels": [{"modelName": "nvidia/nemotron-3-super-120b-a12b:free"}], "paidRecommendedCompactionModel": {"modelName": "google/gemini-3.5-flash"}, "paidRecommendedVisionModel": {"modelName": "google/gemini-3.5-flash"}, "freeRecommendedCompactionModel": {"modelName": "nvidia/nemotron-3-super-120b-a12b:free"}, "freeRecommendedVisionModel": null}');
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version
