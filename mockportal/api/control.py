@@ -192,6 +192,27 @@ def switch_stripe():
     return _stripe_view(portal().stripe.set(require_bool(body["available"], "available"), retry_after))
 
 
+@bp.post("/inference/replies")
+def queue_replies():
+    """`{"org", "replies": [{"content", "reasoning", "toolCalls", "chunkDelayMs"}]}`: the org's
+    next completions answer these, in order."""
+    body = json_object()
+    org, replies = body.get("org"), body.get("replies")
+    if not isinstance(org, str) or set(body) - {"org", "replies"}:
+        raise InvalidRequest("validation_failed", 'Send {"org": id, "replies": [...]}.')
+    return _ok(queued=portal().replies.queue(org, replies))
+
+
+@bp.delete("/inference/replies")
+def clear_replies():
+    """Clear the queue of `{"org"}`, or of every org."""
+    org = json_object().get("org")
+    if org is not None and not isinstance(org, str):
+        raise InvalidRequest("validation_failed", 'Send {"org": id} or nothing.')
+    portal().replies.clear(org)
+    return _ok()
+
+
 @bp.get("/requests")
 def journal():
     limit = request.args.get("limit", "1000")

@@ -13,7 +13,7 @@ from mockportal.domain.scenarios import card_columns, role
 from mockportal.domain.spending import SpendPipeline
 from mockportal.errors import InvalidRequest, NotFound
 from mockportal.store import Store
-from mockportal.wire import money, parse_money, require_bool, require_number, require_whole
+from mockportal.wire import MICRO, money, parse_money, require_bool, require_number, require_whole
 
 OUTCOMES = ("settle", "fail", "pending")
 
@@ -129,6 +129,8 @@ class Admin:
             spent = self._ledger.spent_this_month(org_id)
             plan = self._store.get_plan(org_id)
             attempts = self._store.upgrade_attempts_of_org(org_id)
+            completions = self._store.completions_of_org(org_id)
+            replies = self._store.replies_of_org(org_id)
         return {
             "id": org.id, "slug": org.slug, "name": org.name, "kind": org.kind,
             "balanceUsd": money(org.balance), "cliBillingEnabled": org.cli_billing_enabled,
@@ -153,6 +155,14 @@ class Admin:
                                  "amountCents": a.amount_cents, "grantId": a.grant_id, "at": iso(a.at)}
                                 for a in attempts],
             "usage": [{"amountUsd": u["amount"], "at": iso(u["at"])} for u in usage],
+            "completions": [{"id": c.id, "model": c.model, "outcome": c.outcome, "grantId": c.grant_id,
+                             "promptTokens": c.prompt_tokens, "completionTokens": c.completion_tokens,
+                             "costUsd": money(c.cost_micros * MICRO), "at": iso(c.at),
+                             "billedAt": None if c.billed_at is None else iso(c.billed_at),
+                             "fromGrantUsd": money(c.from_grant), "fromRolloverUsd": money(c.from_rollover),
+                             "fromPurchasedUsd": money(c.from_purchased), "debtUsd": money(c.debt)}
+                            for c in completions],
+            "scriptedReplies": replies,
             "scriptedOutcomes": [{"outcome": s["outcome"], "reason": s["reason"],
                                   "afterSeconds": s["after_seconds"]} for s in scripted],
         }
