@@ -98,6 +98,16 @@ def _describe(response: requests.Response) -> str:
     return f"{request.method} {urlsplit(request.url).path[:200]} -> {response.status_code} {response.text[:500]!r}"
 
 
+# CONTRACT.md section 10: the inference API's errors, routing errors included, are OpenAI-shaped.
+INFERENCE_PATHS = ("/models", "/chat/completions")
+OPENAI_ERROR_POINTER = "/components/schemas/OpenAIError"
+
+
+def error_schema_for(path: str) -> str:
+    inference = path.startswith("/v1/") or path in INFERENCE_PATHS
+    return OPENAI_ERROR_POINTER if inference else ERROR_SCHEMA_POINTER
+
+
 def _fail(response: requests.Response, problem: str) -> None:
     raise ContractViolation(f"{problem}\n  {_describe(response)}")
 
@@ -139,7 +149,7 @@ def assert_conforms(response: requests.Response) -> Any:
         expected = 405 if described else 404
         if response.status_code != expected:
             _fail(response, f"undocumented method or path must answer {expected}")
-        problems = schema_errors(body, ERROR_SCHEMA_POINTER)
+        problems = schema_errors(body, error_schema_for(urlsplit(request.url).path))
         if problems:
             _fail(response, "not an error body: " + "; ".join(problems))
         return body

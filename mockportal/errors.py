@@ -9,9 +9,9 @@ response is ever HTML or a traceback.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
-from flask import Flask, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("mockportal")
@@ -100,6 +100,29 @@ def error_response(error: PortalError):
     return response
 
 
+Renderer = Callable[[PortalError], Response]
+
+
+def shape_errors(app: Flask, paths: tuple[str, ...], render: Renderer) -> None:
+    """Every error under `paths` (a path, or a prefix ending in `/`), routing errors and
+    injected faults included, is rendered by `render`: a surface with its own error shape."""
+    app.extensions.setdefault("error_shapes", []).append((paths, render))
+
+
+def _renderer() -> Callable[[PortalError], Response]:
+    path = request.path
+    for paths, render in current_app.extensions.get("error_shapes", []):
+        if any(path == p or p.endswith("/") and path.startswith(p) for p in paths):
+            return render
+    return error_response
+
+
+def _limit_text(limit: int | None) -> str:
+    if not limit:
+        return "the limit"
+    return f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit // 1024} KiB"
+
+
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -109,16 +132,18 @@ _HTTP_CODES = {
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(PortalError, error_response)
+    @app.errorhandler(PortalError)
+    def _portal_error(error: PortalError):
+        return _renderer()(error)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = _HTTP_CODES.get(exc.code or 500, "http_error")
         message = {
-            413: "Request body is larger than 64 KiB.",
+            413: f"Request body is larger than {_limit_text(request.max_content_length)}.",
             404: "No such endpoint.",
         }.get(exc.code or 0, exc.description or exc.name)
-        response = error_response(PortalError(code, message, status=exc.code))
+        response = _renderer()(PortalError(code, message, status=exc.code))
         if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
@@ -126,4 +151,4 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error")
-        return error_response(PortalError("internal_error", "The portal hit an unexpected error.", status=500))
+        return _renderer()(PortalError("internal_error", "The portal hit an unexpected error.", status=500))

@@ -13,15 +13,15 @@ import time
 from typing import Iterator
 
 from flask import Blueprint, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 from mockportal.api import authenticated, portal
 from mockportal.api.completions import (completion_view, credits_headers, journal_detail, model_view,
                                         models_view, rate_limit_headers, stream_events)
 from mockportal.domain.metering import Admission, OverRateLimit
-from mockportal.errors import NotFound, PortalError
+from mockportal.errors import PortalError, shape_errors
 
 bp = Blueprint("inference", __name__)
+PATHS = ("/v1/", "/models", "/chat/completions")  # the surface: its errors are OpenAI-shaped
 MAX_BODY_BYTES = 8 * 1024 * 1024
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "insufficient_credits",
                403: "permission_error", 404: "invalid_request_error", 413: "invalid_request_error",
@@ -33,8 +33,7 @@ def _large_bodies():
     request.max_content_length = MAX_BODY_BYTES
 
 
-@bp.errorhandler(PortalError)
-def _openai_error(error: PortalError):
+def openai_error(error: PortalError) -> Response:
     kind = ERROR_TYPES.get(error.status, "server_error" if error.status >= 500 else "invalid_request_error")
     response = jsonify({"error": {"message": error.message, "type": kind, "code": error.code}})
     response.status_code = error.status
@@ -44,11 +43,7 @@ def _openai_error(error: PortalError):
     return response
 
 
-@bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException):
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-    message = {413: "Request body is larger than 8 MiB.", 404: "No such endpoint."}.get(error.code, error.name)
-    return _openai_error(PortalError(codes.get(error.code, "bad_request"), message, status=error.code))
+bp.record_once(lambda setup: shape_errors(setup.app, PATHS, openai_error))
 
 
 @bp.get("/v1/models")
@@ -75,11 +70,6 @@ def chat_completions():
     pause(admission, len(list(stream_events(admission))))
     portal().metering.bill(admission.completion.id)
     return jsonify(completion_view(admission)), 200, headers
-
-
-@bp.route("/v1/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown(anything: str):
-    raise NotFound("not_found", "No such endpoint.")
 
 
 def pause(admission: Admission, chunks: int) -> None:
