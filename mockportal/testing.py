@@ -347,11 +347,14 @@ class Control:
     def clear_faults(self) -> None:
         self.call("DELETE", "/faults")
 
-    def journal(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The requests the portal answered (not control-plane ones), oldest first:
-        `{"method", "path", "status", "time"}`."""
+    def journal(self, limit: int | None = None, *, method: str | None = None,
+                path_prefix: str = "") -> list[dict[str, Any]]:
+        """The last `limit` requests the portal answered (not control-plane ones), oldest first:
+        `{"method", "path", "status", "time"}`; of those, the ones with `method` and a path
+        starting with `path_prefix`."""
         query = "" if limit is None else f"?limit={limit}"
-        return self.call("GET", "/requests" + query)["requests"]
+        return [entry for entry in self.call("GET", "/requests" + query)["requests"]
+                if method in (None, entry["method"]) and entry["path"].startswith(path_prefix)]
 
     def clear_journal(self) -> None:
         self.call("DELETE", "/requests")
