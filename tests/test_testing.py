@@ -12,22 +12,12 @@ from mockportal import create_app
 from mockportal.testing import TEST_EPOCH, Control, ControlError, PortalServer, PortalTime
 
 
-@pytest.fixture(scope="module")
-def server():
-    with PortalServer() as running:
-        yield running
-
-
 @pytest.fixture(params=["flask", "http"])
-def control(request, server):
-    """The same verbs over a Flask test client and over real HTTP."""
-    if request.param == "flask":
-        control = Control.over_flask(create_app({"FROZEN_CLOCK_AT": TEST_EPOCH}).test_client())
-    else:
-        control = server.control()
-    control.reset("demo")
-    yield control
-    control.close()
+def control(request):
+    """The same verbs over a Flask test client and over real HTTP (the plugin's portal)."""
+    if request.param == "http":
+        return request.getfixturevalue("mockportal")
+    return Control.over_flask(create_app({"FROZEN_CLOCK_AT": TEST_EPOCH}).test_client())
 
 
 def test_the_verbs_reach_the_portal_over_either_transport(control):

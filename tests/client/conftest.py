@@ -1,8 +1,10 @@
 """Fixtures for the reference client: a real portal on a free port, and the client's time.
 
-One `PortalServer` per session, reset to the demo scenario (clock included) before each test.
-`fake_time` is the client's injected clock and sleep (`mockportal.testing.PortalTime`):
-sleeping moves the portal's frozen clock too, so a 5-minute poll runs in milliseconds.
+`control` is the mockportal pytest plugin's `mockportal` fixture, as a downstream project
+uses it: one portal server per session (real HTTP, frozen clock), reset to the demo scenario
+(clock included) before each test; `control.url` is its base URL. `fake_time` is the client's
+injected clock and sleep (`mockportal.testing.PortalTime`): sleeping moves the portal clock
+too, so a 5-minute poll runs in milliseconds.
 """
 
 from __future__ import annotations
@@ -15,21 +17,12 @@ import requests
 from client.billing import BillingApi, PortalSession
 from client.credentials import Credentials, CredentialStore
 from client.transport import Transport
-from mockportal.testing import BILLING_SCOPE, PortalServer, PortalTime
-
-
-@pytest.fixture(scope="session")
-def server():
-    with PortalServer() as portal:
-        yield portal
+from mockportal.testing import BILLING_SCOPE, PortalTime
 
 
 @pytest.fixture
-def control(server):
-    control = server.control()
-    control.reset("demo")
-    yield control
-    control.close()
+def control(mockportal):
+    return mockportal
 
 
 @pytest.fixture
@@ -43,12 +36,12 @@ def store(tmp_path: Path) -> CredentialStore:
 
 
 @pytest.fixture
-def login(control, store, server):
+def login(control, store):
     """`login(user, scope)` stores a minted token and returns a `BillingApi` using it."""
 
     def logged_in(user: str = "owner@acme.test", scope: str = BILLING_SCOPE, *,
                   session: requests.Session | None = None) -> BillingApi:
         store.save(Credentials.from_token_response(control.token(user, scope)))
-        return BillingApi(PortalSession(Transport(server.url, session), store))
+        return BillingApi(PortalSession(Transport(control.url, session), store))
 
     return logged_in

@@ -15,12 +15,12 @@ from mockportal.testing import LOGIN_SCOPE
 
 
 @pytest.fixture
-def run(server, store, fake_time):
+def run(control, store, fake_time):
     """`run(*args, on_device_code=None)` → click Result (exit_code, stdout, stderr)."""
 
     def invoke(*args: str, on_device_code=None, base_url: str | None = None):
         runtime = Runtime(clock=fake_time.clock, sleep=fake_time.sleep, on_device_code=on_device_code)
-        return CliRunner().invoke(cli, ["--base-url", base_url or server.url, "--credentials", str(store.path),
+        return CliRunner().invoke(cli, ["--base-url", base_url or control.url, "--credentials", str(store.path),
                                         *args], obj=runtime, catch_exceptions=False)
 
     return invoke
@@ -193,9 +193,9 @@ def test_a_revoked_session(run, as_user, control, store):
     refused(run("buy", "25"), "(session_revoked)", "This login was revoked. Log in again")
 
 
-def test_the_base_url_comes_from_the_environment(server, store, as_user, monkeypatch):
+def test_the_base_url_comes_from_the_environment(control, store, as_user, monkeypatch):
     as_user()
-    monkeypatch.setenv("HERMES_PORTAL_BASE_URL", server.url)
+    monkeypatch.setenv("HERMES_PORTAL_BASE_URL", control.url)
     monkeypatch.setenv("HERMES_HOME", str(store.path.parent))
     result = CliRunner().invoke(cli, ["state"])
     assert result.exit_code == 0, result.output

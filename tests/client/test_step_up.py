@@ -110,21 +110,21 @@ def test_a_denied_step_up_is_an_access_denied_error(control, login, fake_time):
     assert control.org()["charges"] == []
 
 
-def test_slow_down_adds_five_seconds_each_time(control, server, store):
+def test_slow_down_adds_five_seconds_each_time(control, store):
     frozen = PortalTime()  # the portal clock stands still, so every second poll looks too fast
     approver = Approver(control, frozen, wait=3)
-    credentials = device_login(Transport(server.url), BILLING_SCOPE, approver.show,
+    credentials = device_login(Transport(control.url), BILLING_SCOPE, approver.show,
                                clock=frozen.clock, sleep=frozen.sleep)
     assert frozen.sleeps == [1, 6, 11]
     assert credentials.can_bill
 
 
-def test_the_portal_says_when_a_code_expired(control, server, fake_time):
+def test_the_portal_says_when_a_code_expired(control, fake_time):
     def walk_away(code):
         control.advance(600)
 
     with pytest.raises(errors.OAuthError) as caught:
-        device_login(Transport(server.url), BILLING_SCOPE, walk_away, clock=fake_time.clock, sleep=fake_time.sleep)
+        device_login(Transport(control.url), BILLING_SCOPE, walk_away, clock=fake_time.clock, sleep=fake_time.sleep)
     assert caught.value.error == "expired_token"
 
 
