@@ -20,6 +20,12 @@ from behave import fixture, use_fixture
 
 from mockportal.testing import Control, PortalServer, PortalTime
 
+# The steps drive the reference client, which is not installed: import it from this checkout
+# (as pytest's `pythonpath = ["."]` does), however behave was started.
+CHECKOUT = str(Path(__file__).resolve().parent.parent)
+if CHECKOUT not in sys.path:
+    sys.path.insert(0, CHECKOUT)
+
 NO_CONTROL = "needs mockportal's /_mock control plane, and {url} offers none"
 
 
