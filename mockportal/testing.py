@@ -221,9 +221,11 @@ class Control:
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """`method /_mock<path>` with `body` as JSON: the answer's JSON, or ControlError."""
         text = None if body is None else _json_text(body)
-        headers = {**self._headers, **({} if text is None else {"Content-Type": "application/json"})}
-        return self._expect_200(method, self.PREFIX + path, self.transport.send(method, self.PREFIX + path,
-                                                                                 body=text, headers=headers))
+        headers = dict(self._headers)
+        if text is not None:
+            headers["Content-Type"] = "application/json"
+        path = self.PREFIX + path
+        return self._expect_200(method, path, self.transport.send(method, path, body=text, headers=headers))
 
     def _public(self, method: str, path: str, form: dict[str, str]) -> Any:
         """A form-encoded request to the public API, as the terminal sends it (no control token)."""
