@@ -37,7 +37,8 @@ from pathlib import Path
 import requests
 
 from costs import costs  # bench/ is on the path: it holds this script
-from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, user_email
+from mockportal.harness import LONG_LIVED_SECONDS, ServerProcess, charge, many_orgs, portal_on_file, user_email
+from mockportal.testing import Control
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "RESULTS.md"
@@ -146,15 +147,18 @@ def write_plans(directory: Path, tokens: list[str], polled: list[tuple[str, str]
 
 def seed_portal(url: str) -> tuple[list[str], list[tuple[str, str]]]:
     """ORGS orgs with one owner each; their tokens; one settled charge on each of the first 64."""
-    portal = PortalHttp(url)
+    portal = Control.over_http(url)
     portal.reset(many_orgs(ORGS, monthlyCapUsd="10000000"))
     with ThreadPoolExecutor(8) as pool:
-        tokens = list(pool.map(lambda i: portal.token(user_email(i))["access_token"], range(ORGS)))
+        tokens = list(pool.map(lambda i: portal.token(user_email(i), expires_in=LONG_LIVED_SECONDS)["access_token"],
+                               range(ORGS)))
     polled = []
-    for i, token in enumerate(tokens[:POLLED_CHARGES]):
-        response = charge(portal.session, url, {"Authorization": f"Bearer {token}"}, f"poll-{i}", "10")
-        polled.append((token, response.json()["chargeId"]))
+    with requests.Session() as session:
+        for i, token in enumerate(tokens[:POLLED_CHARGES]):
+            response = charge(session, url, {"Authorization": f"Bearer {token}"}, f"poll-{i}", "10")
+            polled.append((token, response.json()["chargeId"]))
     portal.advance(60)
+    portal.close()
     return tokens, polled
 
 
@@ -162,7 +166,7 @@ class ClockMover:
     """While a charge run lasts, move the portal clock an hour every CLOCK_MOVE_EVERY seconds."""
 
     def __init__(self, url: str):
-        self.portal = PortalHttp(url)
+        self.portal = Control.over_http(url)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._move, daemon=True)
 

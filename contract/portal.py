@@ -1,5 +1,6 @@
 """The portal under test, as a few verbs: public API calls (always checked against the OpenAPI
-document) and control-plane calls (`/_mock`, mockportal's own; asserted to succeed).
+document) beside the harness's control-plane verbs (`mockportal.testing.Control`: `/_mock`,
+mockportal's own; each asserted to succeed).
 
 Request bodies are built as text by the caller, so a money amount is the exact JSON number
 literal the property generated and no float is ever involved.
@@ -7,14 +8,14 @@ literal the property generated and no float is ever involved.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import cached_property
 from typing import Any, Iterator
 
 import requests
 
 from contract import spec
-from contract.world import BILLING_SCOPE, OWNER, world
+from contract.world import BILLING_SCOPE, OWNER
+from mockportal.testing import Control, HttpTransport
 
 TIMEOUT_SECONDS = 30
 TOKEN_SECONDS = 10**8  # about three years: the longest the control plane mints
@@ -24,11 +25,11 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-class ContractPortal:
+class ContractPortal(Control):
     def __init__(self, base_url: str, control_token: str | None = None):
         self.base_url = base_url.rstrip("/")
         self.http = requests.Session()
-        self._control_headers = bearer(control_token) if control_token else {}
+        super().__init__(HttpTransport(self.base_url, self.http, TIMEOUT_SECONDS), control_token)
 
     # -- the public API ------------------------------------------------------------------
     def send(self, method: str, path: str, *, headers: dict[str, str] | None = None,
@@ -68,47 +69,14 @@ class ContractPortal:
     def auto_top_up(self, token: str, body: str) -> requests.Response:
         return self.api("PATCH", "/api/billing/auto-top-up", headers=bearer(token), body=body)
 
-    # -- the control plane ---------------------------------------------------------------
+    # -- beside the control plane's verbs -------------------------------------------------
     @cached_property
     def control_clock(self) -> dict[str, Any] | None:
         """`GET /_mock/clock`, or None for a portal without the control plane (a real portal,
         or mockportal `--no-control`)."""
-        try:
-            response = self.http.get(self.base_url + "/_mock/clock", headers=self._control_headers,
-                                     timeout=TIMEOUT_SECONDS)
-        except requests.RequestException:
-            return None
-        return response.json() if response.status_code == 200 else None
+        return self.offered()
 
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.http.request(method, self.base_url + "/_mock" + path, json=body,
-                                     headers=self._control_headers, timeout=TIMEOUT_SECONDS)
-        assert response.status_code == 200, f"{method} /_mock{path}: {response.status_code} {response.text}"
-        return response.json()
-
-    def reset(self, fixture: dict[str, Any] | None = None) -> None:
-        self.control("POST", "/reset", fixture or world())
-
-    def token(self, user: str = OWNER, scope: str = BILLING_SCOPE) -> str:
+    def access_token(self, user: str = OWNER, scope: str = BILLING_SCOPE) -> str:
         """An access token that outlives the clock moves of any property (a real login's
         lasts 15 minutes; expiry is not what these properties are about)."""
-        body = {"user": user, "scope": scope, "expiresIn": TOKEN_SECONDS}
-        return self.control("POST", "/tokens", body)["access_token"]
-
-    def advance(self, seconds: float) -> None:
-        self.control("POST", "/clock", {"advanceSeconds": seconds})
-
-    def now(self) -> float:
-        return self.control("GET", "/clock")["epoch"]
-
-    def org(self, org_id: str) -> dict[str, Any]:
-        return self.control("GET", f"/orgs/{org_id}")
-
-    def edit_org(self, org_id: str, **changes: Any) -> dict[str, Any]:
-        return self.control("PATCH", f"/orgs/{org_id}", changes)
-
-    def debit_usage(self, org_id: str, amount: Decimal) -> dict[str, Any]:
-        return self.control("POST", f"/orgs/{org_id}/usage", {"amountUsd": str(amount)})
-
-    def script_outcome(self, org_id: str, **outcome: Any) -> None:
-        self.control("POST", f"/orgs/{org_id}/outcomes", outcome)
+        return self.token(user, scope, TOKEN_SECONDS)["access_token"]

@@ -41,7 +41,7 @@ def submissions(draw) -> list[tuple[str, str]]:
 def test_charges_equal_distinct_keys_with_an_accepted_use(portal, submissions):
     note(f"submissions (key, amount): {submissions}")
     portal.reset(world())
-    token = portal.token()
+    token = portal.access_token()
     accepted: dict[str, tuple[Decimal, str]] = {}  # key -> (amount, chargeId)
     spent = Decimal(0)
 
@@ -77,7 +77,7 @@ def test_charges_equal_distinct_keys_with_an_accepted_use(portal, submissions):
 def test_concurrent_submissions_with_one_key_make_one_charge(portal, key, amount, racers):
     note(f"{racers} concurrent submissions of {key} for {amount}")
     portal.reset(world())
-    token = portal.token()
+    token = portal.access_token()
     literal = format(amount, "f")
 
     with ThreadPoolExecutor(racers) as pool:

@@ -46,7 +46,7 @@ def acme_view(portal, token: str) -> dict:
 def test_an_org_learns_nothing_of_another_orgs_charges_balance_or_card(portal, activity, acme_key):
     note(f"rival activity: {activity}; acme's key: {acme_key}")
     portal.reset(world())
-    acme, rival = portal.token(), portal.token(RIVAL)
+    acme, rival = portal.access_token(), portal.access_token(RIVAL)
     before = acme_view(portal, acme)
     rival_charges = []
     for step, *args in activity:

@@ -47,7 +47,7 @@ def client_verdict(amount: Decimal, bounds: dict[str, str]) -> str | None:
 def test_portal_accepts_exactly_the_amounts_the_client_validator_accepts(portal, amount_literal):
     note(f"amount literal: {amount_literal}")
     portal.reset(world(monthlyCapUsd=HIGH_CAP))
-    token = portal.token()
+    token = portal.access_token()
     verdict = client_verdict(Decimal(amount_literal), portal.state(token)["bounds"])
 
     response = portal.charge(token, amount_literal, key="money-1")
@@ -66,7 +66,7 @@ def test_an_accepted_amount_settles_and_credits_exactly_its_value(portal, amount
     amount_literal = data.draw(spellings(amount) | st.just(to_json_number(amount)), label="amount_literal")
     note(f"amount literal: {amount_literal}")
     portal.reset(world(monthlyCapUsd=HIGH_CAP))
-    token = portal.token()
+    token = portal.access_token()
 
     accepted = portal.charge(token, amount_literal, key="money-2")
     assert accepted.status_code == 202, accepted.text
@@ -88,7 +88,7 @@ def test_money_set_behind_the_api_reads_back_canonical_and_lossless(portal, bala
     as canonical strings (the client's strict parser reads every one) equal to what was set."""
     note(f"balance {balance}, cap {cap}, threshold {threshold}, reload to {reload_to}")
     portal.reset(world(monthlyCapUsd=with_trailing_zeros(cap), balanceUsd=with_trailing_zeros(balance)))
-    token = portal.token()
+    token = portal.access_token()
     enabled = reload_to > threshold
     body = (f'{{"enabled": {str(enabled).lower()}, "threshold": {with_trailing_zeros(threshold)}, '
             f'"topUpAmount": {with_trailing_zeros(reload_to)}}}')
@@ -108,7 +108,7 @@ def test_money_set_behind_the_api_reads_back_canonical_and_lossless(portal, bala
 def test_cap_refusal_reports_the_exact_remaining_headroom(portal, cap, first, second):
     note(f"cap {cap}, charges {first} then {second}")
     portal.reset(world(monthlyCapUsd=format(cap, "f")))
-    token = portal.token()
+    token = portal.access_token()
     spent = Decimal(0)
     for key, amount in (("cap-1", first), ("cap-2", second)):
         response = portal.charge(token, to_json_number(amount), key=key)

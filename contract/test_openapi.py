@@ -89,7 +89,7 @@ def test_the_portal_serves_the_document_it_ships(portal):
 @pytest.fixture
 def owner_token(portal):
     portal.reset(world(monthlyCapUsd=HIGH_CAP))
-    return portal.token()
+    return portal.access_token()
 
 
 schema = schemathesis.openapi.from_dict(spec.DOCUMENT)

@@ -52,7 +52,7 @@ class RateLimitRun:
 
     def __init__(self, portal):
         self.portal = portal
-        self.tokens = {name: portal.token(user) for name, (_, user) in LOGINS.items()}
+        self.tokens = {name: portal.access_token(user) for name, (_, user) in LOGINS.items()}
         self.now = self.start = portal.now()
         self.accepted: dict[str, list[float]] = {name: [] for name in [*LOGINS, ACME, GLOBEX]}
         self.keys = itertools.count()

@@ -96,7 +96,7 @@ def test_requests_without_a_valid_token_get_a_documented_json_answer(portal, req
 
 def send_to_a_fresh_portal_and_assert_nothing_changed(portal, request: MalformedRequest):
     portal.reset(world())
-    tokens = {placeholder: portal.token(**login) for placeholder, login in LOGIN_PLACEHOLDERS.items()}
+    tokens = {placeholder: portal.access_token(**login) for placeholder, login in LOGIN_PLACEHOLDERS.items()}
     before = [portal.org(ACME), portal.org(GLOBEX)]
 
     response = send(portal, request, tokens)
@@ -140,7 +140,7 @@ def test_a_body_over_64_kib_is_413_payload_too_large(portal, size, target, chunk
     portal.reset(world())
     body = b'{"amountUsd": 25, "pad": "' + b"x" * size + b'"}'
     method, path = ("POST", "/api/billing/charge") if target == "charge" else ("PATCH", "/api/billing/auto-top-up")
-    headers = {**bearer(portal.token()), "Idempotency-Key": "big-1", "Content-Type": "application/json"}
+    headers = {**bearer(portal.access_token()), "Idempotency-Key": "big-1", "Content-Type": "application/json"}
 
     response = portal.send(method, path, headers=headers, body=iter([body]) if chunked else body)
 

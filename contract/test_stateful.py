@@ -50,7 +50,7 @@ class BillingMachine(RuleBasedStateMachine):
         super().__init__()
         self.portal = portal
         portal.reset(world())
-        self.token = portal.token()
+        self.token = portal.access_token()
         self.now = portal.now()
         self.keys = itertools.count(1)
         self.finished: dict[str, dict] = {}  # charge id -> its final report entry
@@ -137,12 +137,8 @@ class BillingMachine(RuleBasedStateMachine):
 
     @rule(outcome=scripted_outcomes)
     def script_outcome(self, outcome):
-        spec = {"outcome": outcome.outcome}
-        if outcome.reason is not None:
-            spec["reason"] = outcome.reason
-        if outcome.after_seconds is not None:
-            spec["afterSeconds"] = outcome.after_seconds
-        self.portal.script_outcome(ACME, **spec)
+        self.portal.script_outcome(ACME, outcome.outcome, reason=outcome.reason,
+                                   after_seconds=outcome.after_seconds)
         self.model.scripted.append(outcome)
 
     @rule(last4=cards)

@@ -13,12 +13,19 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from behave import fixture, use_fixture
 
-from mockportal.testing import PortalServer
-from steps.support.portal import ControlPlane, PortalTime
+from mockportal.testing import Control, PortalServer, PortalTime
+from steps.support.timing import use_run_times
+
+# The steps drive the reference client, which is not installed: import it from this checkout
+# (as pytest's `pythonpath = ["."]` does), however behave was started.
+CHECKOUT = str(Path(__file__).resolve().parent.parent)
+if CHECKOUT not in sys.path:
+    sys.path.insert(0, CHECKOUT)
 
 NO_CONTROL = "needs mockportal's /_mock control plane, and {url} offers none"
 
@@ -31,10 +38,11 @@ def embedded_portal(context):
 
 @fixture
 def control_plane(context, base_url: str):
-    control = ControlPlane.find(base_url, os.environ.get("MOCKPORTAL_CONTROL_TOKEN"))
-    yield control
-    if control is not None:
-        control.close()
+    """The portal's control plane, or None when it offers none (a real portal, `--no-control`,
+    or a `--control-token` we were not given)."""
+    control = Control.over_http(base_url, os.environ.get("MOCKPORTAL_CONTROL_TOKEN"))
+    yield control if control.offered() is not None else None
+    control.close()
 
 
 @fixture
@@ -55,6 +63,7 @@ def terminals(context):
 
 def before_all(context):
     context.config.setup_logging()
+    use_run_times()  # so a feature made of rules does not report 0 s to CI
     base_url = os.environ.get("HERMES_PORTAL_BASE_URL", "").strip().rstrip("/")
     context.base_url = base_url or use_fixture(embedded_portal, context)
     context.control = use_fixture(control_plane, context, context.base_url)
@@ -72,4 +81,5 @@ def before_scenario(context, scenario):
         context.control.reset("demo")
     context.home = use_fixture(hermes_home, context)
     context.terminals = use_fixture(terminals, context)
-    context.time = PortalTime(context.control)
+    # Against a portal whose clock cannot be moved, the client really waits.
+    context.time = PortalTime(context.control, real_sleep=time.sleep)

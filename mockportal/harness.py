@@ -1,8 +1,9 @@
-"""A real `mockportal serve` process and a small HTTP driver for it.
+"""A real `mockportal serve` process, and the fixtures and requests loads on it are made of.
 
 For the tests that need what an in-thread `PortalServer` cannot give (several worker
 processes, a SIGKILL mid-load, a restart on the same file) and for the benchmarks. The
-server runs in its own process group, so stopping or killing it takes its workers too.
+server runs in its own process group, so stopping or killing it takes its workers too. Its
+control plane is `mockportal.testing.Control.over_http(server.url)`, as for any portal.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mockportal.testing import TEST_EPOCH
 
 BANNER_URL = re.compile(r"serving (http://\S+)")
 STOP_SECONDS = 10
+# A token that outlives the hours of portal time these runs move through.
 LONG_LIVED_SECONDS = 30 * 24 * 3600
 
 
@@ -114,37 +116,6 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-class PortalHttp:
-    """The control-plane and billing calls the process-level tests and the bench make."""
-
-    def __init__(self, url: str):
-        self.url = url
-        self.session = requests.Session()
-
-    def _ok(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.session.request(method, self.url + path, timeout=30, **kwargs)
-        if response.status_code != 200:
-            raise RuntimeError(f"{method} {path} answered {response.status_code}: {response.text}")
-        return response.json()
-
-    def reset(self, fixture: dict) -> None:
-        self._ok("POST", "/_mock/reset", json=fixture)
-
-    def token(self, user: str, scope: str = "inference:invoke tool:invoke billing:manage") -> dict:
-        """A token that outlives the hours of portal time these runs move through."""
-        return self._ok("POST", "/_mock/tokens", json={"user": user, "scope": scope,
-                                                       "expiresIn": LONG_LIVED_SECONDS})
-
-    def bearer(self, user: str) -> dict[str, str]:
-        return {"Authorization": "Bearer " + self.token(user)["access_token"]}
-
-    def advance(self, seconds: float) -> float:
-        return self._ok("POST", "/_mock/clock", json={"advanceSeconds": seconds})["epoch"]
-
-    def org(self, org_id: str) -> dict:
-        return self._ok("GET", f"/_mock/orgs/{org_id}")
 
 
 def charge(session: requests.Session, url: str, headers: dict, key: str, amount: str) -> requests.Response:

@@ -7,10 +7,7 @@ from decimal import Decimal
 import pytest
 
 from mockportal import create_app
-from mockportal.testing import TEST_EPOCH
-
-BILLING = "inference:invoke tool:invoke billing:manage"
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+from mockportal.testing import BILLING_SCOPE as BILLING, DEVICE_GRANT, TEST_EPOCH, Control, FlaskTransport
 
 
 @pytest.fixture
@@ -23,19 +20,13 @@ def client(app):
     return app.test_client()
 
 
-class PortalDriver:
-    """Small verbs over the Flask test client, so tests read like the contract."""
+class PortalDriver(Control):
+    """The harness's control-plane verbs over the Flask test client, plus the public API as
+    the terminal calls it (raw responses, so tests read status codes and error bodies)."""
 
     def __init__(self, client):
+        super().__init__(FlaskTransport(client))
         self.client = client
-
-    def token(self, user: str = "owner@acme.test", scope: str = BILLING, expires_in: int = 900) -> dict:
-        response = self.client.post("/_mock/tokens", json={"user": user, "scope": scope, "expiresIn": expires_in})
-        assert response.status_code == 200, response.json
-        return response.json
-
-    def auth(self, user: str = "owner@acme.test", scope: str = BILLING) -> dict:
-        return {"Authorization": "Bearer " + self.token(user, scope)["access_token"]}
 
     def charge(self, headers: dict, amount="25", key: str | None = "key-1", raw: bytes | None = None):
         extra = {} if key is None else {"Idempotency-Key": key}
@@ -56,22 +47,7 @@ class PortalDriver:
     def balance(self, headers: dict) -> Decimal:
         return Decimal(self.state(headers)["balanceUsd"])
 
-    def advance(self, seconds: float) -> None:
-        assert self.client.post("/_mock/clock", json={"advanceSeconds": seconds}).status_code == 200
-
-    def edit_org(self, org_id: str = "org_acme", **changes) -> dict:
-        response = self.client.patch(f"/_mock/orgs/{org_id}", json=changes)
-        assert response.status_code == 200, response.json
-        return response.json
-
-    def org(self, org_id: str = "org_acme") -> dict:
-        return self.client.get(f"/_mock/orgs/{org_id}").json
-
-    def script(self, org_id: str = "org_acme", **spec) -> None:
-        response = self.client.post(f"/_mock/orgs/{org_id}/outcomes", json=spec)
-        assert response.status_code == 200, response.json
-
-    # -- logging in (CONTRACT.md section 6) -------------------------------------------------
+    # -- logging in (CONTRACT.md section 6), one request at a time ----------------------------
     def start_login(self, scope: str | None = BILLING, client_id: str = "hermes-cli") -> dict:
         form = {"client_id": client_id, **({} if scope is None else {"scope": scope})}
         response = self.client.post("/api/oauth/device/code", data=form)
@@ -81,19 +57,6 @@ class PortalDriver:
     def poll(self, device_code: str, client_id: str = "hermes-cli"):
         return self.client.post("/api/oauth/token", data={
             "grant_type": DEVICE_GRANT, "client_id": client_id, "device_code": device_code})
-
-    def approve(self, user_code: str, user: str = "owner@acme.test", allow_terminal_billing: bool = True):
-        return self.client.post("/_mock/device/approve", json={
-            "userCode": user_code, "user": user, "allowTerminalBilling": allow_terminal_billing})
-
-    def login(self, user: str = "owner@acme.test", allow_terminal_billing: bool = True,
-              scope: str = BILLING) -> dict:
-        """The whole device flow, approved headlessly: the token response."""
-        code = self.start_login(scope)
-        assert self.approve(code["user_code"], user, allow_terminal_billing).status_code == 200
-        response = self.poll(code["device_code"])
-        assert response.status_code == 200, response.json
-        return response.json
 
     def refresh(self, refresh_token: str | None, client_id: str = "hermes-cli"):
         headers = {} if refresh_token is None else {"x-nous-refresh-token": refresh_token}

@@ -8,7 +8,7 @@ ENABLE = {"enabled": True, "threshold": 20, "topUpAmount": 100}
 
 
 def _patch(portal, body, headers=None, raw=None):
-    headers = headers or portal.auth()
+    headers = headers or portal.bearer()
     if raw is not None:
         return portal.client.patch("/api/billing/auto-top-up", data=raw, content_type="application/json",
                                    headers=headers)
@@ -16,15 +16,14 @@ def _patch(portal, body, headers=None, raw=None):
 
 
 def _debit(portal, amount):
-    response = portal.client.post("/_mock/orgs/org_acme/usage", json={"amountUsd": amount})
-    assert response.status_code == 200, response.json
+    portal.debit_usage("org_acme", amount)
 
 
 def test_enabling_answers_ok_with_the_rule_and_state_shows_it(portal):
     response = _patch(portal, {"enabled": True, "threshold": 25.5, "topUpAmount": 150})
     expected = {"enabled": True, "thresholdUsd": "25.5", "reloadToUsd": "150", "card": {"kind": "canonical"}}
     assert response.status_code == 200 and response.json == {"ok": True, "autoReload": expected}
-    assert portal.state(portal.auth())["autoReload"] == expected
+    assert portal.state(portal.bearer())["autoReload"] == expected
 
 
 def test_disabling_accepts_any_non_negative_values(portal):
@@ -62,7 +61,7 @@ def test_enabled_values_outside_bounds_are_amount_out_of_bounds(portal, body):
     ("owner@globex.test", "billing:manage", "cli_billing_disabled"),
 ])
 def test_gates_one_to_five_apply(portal, user, scope, code):
-    response = _patch(portal, ENABLE, headers=portal.auth(user, scope))
+    response = _patch(portal, ENABLE, headers=portal.bearer(user, scope))
     assert response.status_code == 403 and response.json["error"] == code
 
 
@@ -72,7 +71,7 @@ def test_a_debit_below_the_threshold_reloads_up_to_reload_to(portal):
     reloads = [c for c in portal.org()["charges"] if c["source"] == "auto_reload"]
     assert [(c["amountUsd"], c["status"]) for c in reloads] == [("87.5", "pending")]
     portal.advance(3)
-    assert portal.balance(portal.auth()) == Decimal("100")
+    assert portal.balance(portal.bearer()) == Decimal("100")
 
 
 def test_a_debit_that_stays_above_the_threshold_does_not_reload(portal):
@@ -86,7 +85,7 @@ def test_sub_cent_usage_reloads_to_at_least_reload_to(portal):
     _debit(portal, "130.0042")
     portal.advance(3)
     assert portal.org()["charges"][0]["amountUsd"] == "87.51"
-    assert portal.balance(portal.auth()) == Decimal("100.0058")
+    assert portal.balance(portal.bearer()) == Decimal("100.0058")
 
 
 def test_one_reload_in_flight_at_a_time(portal):
@@ -120,12 +119,12 @@ def test_a_declined_reload_credits_nothing(portal):
     portal.edit_org(card={"brand": "visa", "last4": "0002"})
     _debit(portal, "130")
     portal.advance(3)
-    assert portal.balance(portal.auth()) == Decimal("12.5")
+    assert portal.balance(portal.bearer()) == Decimal("12.5")
 
 
 def test_the_ledger_balances(portal):
     _patch(portal, ENABLE)
-    headers = portal.auth()
+    headers = portal.bearer()
     portal.charge(headers, amount="40", key="a")
     _debit(portal, "170")
     portal.advance(3)

@@ -8,7 +8,7 @@ LOGIN = "inference:invoke tool:invoke"
 
 
 def test_owner_sees_the_demo_org_in_full(portal):
-    state = portal.state(portal.auth("owner@acme.test", LOGIN))
+    state = portal.state(portal.bearer("owner@acme.test", LOGIN))
     assert state == {
         "org": {"id": "org_acme", "slug": "acme", "name": "Acme Inc", "role": "OWNER"},
         "canChangePlan": True, "balanceUsd": "142.5", "cliBillingEnabled": True,
@@ -23,33 +23,33 @@ def test_owner_sees_the_demo_org_in_full(portal):
 
 @pytest.mark.parametrize("user, role", [("admin@acme.test", "ADMIN"), ("finance@acme.test", "FINANCE_ADMIN")])
 def test_billing_roles_see_card_cap_and_auto_reload(portal, user, role):
-    state = portal.state(portal.auth(user, LOGIN))
+    state = portal.state(portal.bearer(user, LOGIN))
     assert state["org"]["role"] == role and state["canChangePlan"] is True
     assert state["card"] is not None and state["monthlyCap"] is not None and state["autoReload"] is not None
 
 
 @pytest.mark.parametrize("user, role", [("member@acme.test", "MEMBER"), ("security@acme.test", "SECURITY_ADMIN")])
 def test_other_roles_see_no_card_cap_or_auto_reload(portal, user, role):
-    state = portal.state(portal.auth(user, BILLING))
+    state = portal.state(portal.bearer(user, BILLING))
     assert state["org"]["role"] == role and state["canChangePlan"] is False
     assert state["card"] is None and state["monthlyCap"] is None and state["autoReload"] is None
     assert state["balanceUsd"] == "142.5"
 
 
 def test_globex_has_no_card_and_kill_switch_off(portal):
-    state = portal.state(portal.auth("owner@globex.test", LOGIN))
+    state = portal.state(portal.bearer("owner@globex.test", LOGIN))
     assert state["org"]["id"] == "org_globex"
     assert state["card"] is None and state["cliBillingEnabled"] is False and state["balanceUsd"] == "0"
     assert state["autoReload"]["card"] == {"kind": "none"}
 
 
-def test_a_role_change_takes_effect_on_the_next_request(portal, client):
-    headers = portal.auth("admin@acme.test", LOGIN)
-    client.patch("/_mock/users/admin@acme.test", json={"role": "MEMBER"})
+def test_a_role_change_takes_effect_on_the_next_request(portal):
+    headers = portal.bearer("admin@acme.test", LOGIN)
+    portal.edit_user("admin@acme.test", role="MEMBER")
     assert portal.state(headers)["canChangePlan"] is False
 
 
 def test_a_set_cap_is_not_the_default_ceiling(portal):
     portal.edit_org(monthlyCapUsd="500")
-    cap = portal.state(portal.auth())["monthlyCap"]
+    cap = portal.state(portal.bearer())["monthlyCap"]
     assert cap == {"limitUsd": "500", "spentThisMonthUsd": "0", "isDefaultCeiling": False}

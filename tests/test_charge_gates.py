@@ -8,7 +8,7 @@ LOGIN = "inference:invoke tool:invoke"
 
 
 def test_an_owner_with_a_card_is_accepted_with_202_and_an_opaque_charge_id(portal):
-    response = portal.charge(portal.auth(), amount="25")
+    response = portal.charge(portal.bearer(), amount="25")
     assert response.status_code == 202
     assert set(response.json) == {"chargeId"} and response.json["chargeId"].startswith("ch_")
 
@@ -39,9 +39,9 @@ def test_a_token_forged_with_another_secret_is_rejected(portal):
     assert response.status_code == 401 and response.json["error"] == "invalid_token"
 
 
-def test_a_revoked_session_is_401_session_revoked_with_login_recovery(portal, client):
+def test_a_revoked_session_is_401_session_revoked_with_login_recovery(portal):
     token = portal.token()
-    client.post("/_mock/revocations", json={"kind": "session", "token": token["access_token"]})
+    portal.revoke("session", token["access_token"])
     response = portal.charge({"Authorization": "Bearer " + token["access_token"]})
     assert response.status_code == 401
     assert response.json["error"] == "session_revoked" and response.json["recovery"] == "login"
@@ -49,22 +49,22 @@ def test_a_revoked_session_is_401_session_revoked_with_login_recovery(portal, cl
 
 # -- gate 2: scope ------------------------------------------------------------------------------
 def test_a_token_without_billing_manage_is_403_insufficient_scope(portal):
-    response = portal.charge(portal.auth(scope=LOGIN))
+    response = portal.charge(portal.bearer(scope=LOGIN))
     assert response.status_code == 403
     assert response.json["error"] == "insufficient_scope" and response.json["portalUrl"] == "/billing"
 
 
-def test_scope_is_checked_before_spending_revocation(portal, client):
-    headers = portal.auth(scope=LOGIN)
-    client.post("/_mock/revocations", json={"kind": "spending", "user": "owner@acme.test", "actor": "admin"})
+def test_scope_is_checked_before_spending_revocation(portal):
+    headers = portal.bearer(scope=LOGIN)
+    portal.revoke("spending", user="owner@acme.test", actor="admin")
     assert portal.charge(headers).json["error"] == "insufficient_scope"
 
 
 # -- gate 3: spending revoked -------------------------------------------------------------------
 @pytest.mark.parametrize("actor", ["self", "admin"])
-def test_revoked_spending_is_403_with_actor_and_reconnect(portal, client, actor):
+def test_revoked_spending_is_403_with_actor_and_reconnect(portal, actor):
     token = portal.token()
-    client.post("/_mock/revocations", json={"kind": "spending", "token": token["access_token"], "actor": actor})
+    portal.revoke("spending", token["access_token"], actor=actor)
     response = portal.charge({"Authorization": "Bearer " + token["access_token"]})
     assert response.status_code == 403
     assert response.json["error"] == "remote_spending_revoked"
@@ -72,39 +72,39 @@ def test_revoked_spending_is_403_with_actor_and_reconnect(portal, client, actor)
     assert response.json["portalUrl"].startswith("/")
 
 
-def test_spending_revocation_is_per_grant(portal, client):
+def test_spending_revocation_is_per_grant(portal):
     revoked, other = portal.token(), portal.token()
-    client.post("/_mock/revocations", json={"kind": "spending", "token": revoked["refresh_token"]})
+    portal.revoke("spending", revoked["refresh_token"])
     assert portal.charge({"Authorization": "Bearer " + other["access_token"]}).status_code == 202
 
 
-def test_spending_revocation_comes_before_role(portal, client):
-    headers = portal.auth("member@acme.test")
-    client.post("/_mock/revocations", json={"kind": "spending", "user": "member@acme.test"})
+def test_spending_revocation_comes_before_role(portal):
+    headers = portal.bearer("member@acme.test")
+    portal.revoke("spending", user="member@acme.test")
     assert portal.charge(headers).json["error"] == "remote_spending_revoked"
 
 
 # -- gate 4: role -------------------------------------------------------------------------------
 @pytest.mark.parametrize("user", ["member@acme.test", "security@acme.test"])
 def test_roles_that_cannot_change_plan_get_403_role_required(portal, user):
-    response = portal.charge(portal.auth(user))
+    response = portal.charge(portal.bearer(user))
     assert response.status_code == 403 and response.json["error"] == "role_required"
     assert response.json["portalUrl"] == "/billing"
 
 
 @pytest.mark.parametrize("user", ["owner@acme.test", "admin@acme.test", "finance@acme.test"])
 def test_billing_roles_may_charge(portal, user):
-    assert portal.charge(portal.auth(user)).status_code == 202
+    assert portal.charge(portal.bearer(user)).status_code == 202
 
 
 def test_role_comes_before_the_kill_switch(portal):
     portal.edit_org(cliBillingEnabled=False)
-    assert portal.charge(portal.auth("member@acme.test")).json["error"] == "role_required"
+    assert portal.charge(portal.bearer("member@acme.test")).json["error"] == "role_required"
 
 
 # -- gate 5: kill-switch ------------------------------------------------------------------------
 def test_kill_switch_off_is_403_cli_billing_disabled_with_its_extras(portal):
-    response = portal.charge(portal.auth("owner@globex.test"))
+    response = portal.charge(portal.bearer("owner@globex.test"))
     assert response.status_code == 403
     assert response.json == {
         "error": "cli_billing_disabled", "message": response.json["message"],
@@ -113,29 +113,29 @@ def test_kill_switch_off_is_403_cli_billing_disabled_with_its_extras(portal):
 
 def test_kill_switch_comes_before_the_idempotency_key(portal):
     portal.edit_org(cliBillingEnabled=False)
-    assert portal.charge(portal.auth(), key=None).json["error"] == "cli_billing_disabled"
+    assert portal.charge(portal.bearer(), key=None).json["error"] == "cli_billing_disabled"
 
 
 # -- gate 6: idempotency key --------------------------------------------------------------------
 @pytest.mark.parametrize("key", [None, "", "   "])
 def test_missing_or_blank_key_is_400_idempotency_key_required(portal, key):
-    response = portal.charge(portal.auth(), key=key)
+    response = portal.charge(portal.bearer(), key=key)
     assert response.status_code == 400 and response.json["error"] == "idempotency_key_required"
 
 
 @pytest.mark.parametrize("key", ["k" * 256, "tab\there", "caf\u00e9"])
 def test_keys_that_are_not_1_to_255_printable_ascii_are_refused(portal, key):
     response = portal.client.post("/api/billing/charge", json={"amountUsd": 25},
-                                  headers={**portal.auth(), "Idempotency-Key": key})
+                                  headers={**portal.bearer(), "Idempotency-Key": key})
     assert response.status_code == 400 and response.json["error"] == "idempotency_key_required"
 
 
 def test_a_255_character_key_is_accepted(portal):
-    assert portal.charge(portal.auth(), key="k" * 255).status_code == 202
+    assert portal.charge(portal.bearer(), key="k" * 255).status_code == 202
 
 
 def test_key_comes_before_the_body(portal):
-    response = portal.charge(portal.auth(), key=None, raw=b"not json")
+    response = portal.charge(portal.bearer(), key=None, raw=b"not json")
     assert response.json["error"] == "idempotency_key_required"
 
 
@@ -148,43 +148,43 @@ def test_key_comes_before_the_body(portal):
     b'{"amountUsd": [25]}', b'{"amountUsd": {"value": 25}}',
 ])
 def test_bodies_not_exactly_a_positive_two_decimal_number_are_validation_failed(portal, raw):
-    response = portal.charge(portal.auth(), raw=raw)
+    response = portal.charge(portal.bearer(), raw=raw)
     assert response.status_code == 400 and response.json["error"] == "validation_failed", raw
 
 
 @pytest.mark.parametrize("amount", ["9.99", "10000.01", "1e400", "100000000000000000000000000000000"])
 def test_amounts_outside_bounds_are_amount_out_of_bounds(portal, amount):
-    response = portal.charge(portal.auth(), amount=amount)
+    response = portal.charge(portal.bearer(), amount=amount)
     assert response.status_code == 400 and response.json["error"] == "amount_out_of_bounds"
 
 
 @pytest.mark.parametrize("amount", ["10", "10000", "25.5", "25.50", "25.55", "1e1", "100.0"])
 def test_amounts_within_bounds_with_at_most_two_decimals_are_accepted(portal, amount):
     portal.edit_org(monthlyCapUsd="100000")
-    assert portal.charge(portal.auth(), amount=amount).status_code == 202
+    assert portal.charge(portal.bearer(), amount=amount).status_code == 202
 
 
 def test_malformed_json_is_400_invalid_json(portal):
-    response = portal.charge(portal.auth(), raw=b'{"amountUsd": ')
+    response = portal.charge(portal.bearer(), raw=b'{"amountUsd": ')
     assert response.status_code == 400 and response.json["error"] == "invalid_json"
 
 
 # -- gate 9: payment method ---------------------------------------------------------------------
 def test_no_saved_card_is_403_no_payment_method_pointing_at_topup(portal):
     portal.edit_org(card=None)
-    response = portal.charge(portal.auth())
+    response = portal.charge(portal.bearer())
     assert response.status_code == 403
     assert response.json["error"] == "no_payment_method" and response.json["portalUrl"] == "/billing?topup=open"
 
 
 def test_body_validation_comes_before_the_payment_method(portal):
     portal.edit_org(card=None)
-    assert portal.charge(portal.auth(), amount="5").json["error"] == "amount_out_of_bounds"
+    assert portal.charge(portal.bearer(), amount="5").json["error"] == "amount_out_of_bounds"
 
 
 # -- gate 10: monthly cap -----------------------------------------------------------------------
 def test_a_charge_over_the_headroom_is_403_monthly_cap_exceeded_with_remaining(portal):
-    headers = portal.auth()
+    headers = portal.bearer()
     assert portal.charge(headers, amount="900", key="a").status_code == 202
     response = portal.charge(headers, amount="100.01", key="b")
     assert response.status_code == 403
@@ -196,11 +196,11 @@ def test_a_charge_over_the_headroom_is_403_monthly_cap_exceeded_with_remaining(p
 
 def test_payment_method_comes_before_the_cap(portal):
     portal.edit_org(card=None, monthlyCapUsd="0")
-    assert portal.charge(portal.auth()).json["error"] == "no_payment_method"
+    assert portal.charge(portal.bearer()).json["error"] == "no_payment_method"
 
 
 def test_cap_comes_before_the_rate_limit(portal):
-    headers = portal.auth()
+    headers = portal.bearer()
     for index in range(5):
         assert portal.charge(headers, amount="10", key=f"k{index}").status_code == 202
     portal.edit_org(monthlyCapUsd="60")

@@ -86,7 +86,7 @@ def test_an_expired_code_has_its_own_page(portal, person):
 @pytest.mark.parametrize("decision", ["approve", "deny"])
 def test_a_used_code_has_its_own_page(portal, person, decision):
     user_code = portal.start_login()["user_code"]
-    portal.client.post(f"/_mock/device/{decision}", json={"userCode": user_code, "user": "owner@acme.test"})
+    portal.approve(user_code) if decision == "approve" else portal.deny(user_code)
     response = person.open(user_code)
     assert response.status_code == 409 and "This code was already used" in text(response)
 
@@ -228,7 +228,7 @@ def test_names_from_the_database_are_escaped(portal, person):
     fixture = {"orgs": [{"id": "org_x", "name": "<b>Evil</b> & Co", "card": None,
                          "users": [{"email": "boss@x.test", "role": "OWNER",
                                     "name": "<img src=x onerror=alert(1)>"}]}]}
-    assert portal.client.post("/_mock/reset", json=fixture).status_code == 200
+    portal.reset(fixture)
     user_code = portal.start_login()["user_code"]
     sign_in_page = text(person.open(user_code))
     person.sign_in(user_code, "boss@x.test")

@@ -11,7 +11,7 @@ from mockportal.testing import TEST_EPOCH, PortalServer
 
 
 def test_reset_replaces_all_state_and_rewinds_the_clock(portal, client):
-    headers = portal.auth()
+    headers = portal.bearer()
     portal.charge(headers)
     portal.advance(100)
     assert client.post("/_mock/reset", json={"scenario": "demo"}).json == {"ok": True}
@@ -24,7 +24,7 @@ def test_reset_to_an_inline_fixture(portal, client):
     fixture = {"orgs": [{"id": "org_tiny", "name": "Tiny", "balanceUsd": 5, "card": None,
                          "users": [{"email": "boss@tiny.test", "role": "OWNER"}]}]}
     assert client.post("/_mock/reset", json=fixture).status_code == 200
-    state = portal.state(portal.auth("boss@tiny.test"))
+    state = portal.state(portal.bearer("boss@tiny.test"))
     assert state["org"] == {"id": "org_tiny", "slug": "org_tiny", "name": "Tiny", "role": "OWNER"}
     assert state["balanceUsd"] == "5" and state["card"] is None and state["cliBillingEnabled"] is True
     assert client.get("/_mock/orgs/org_acme").status_code == 404
@@ -49,9 +49,8 @@ def test_the_clock_moves_only_forward_and_only_when_told(client):
 
 
 def test_injected_faults_answer_the_next_matching_requests(portal, client):
-    headers = portal.auth()
-    client.post("/_mock/faults", json={"method": "GET", "path": "/api/billing/charge/*", "status": 503,
-                                       "error": "temporarily_unavailable", "retryAfter": 2, "count": 2})
+    headers = portal.bearer()
+    portal.fault("GET", "/api/billing/charge/*", 503, "temporarily_unavailable", retry_after=2, count=2)
     for _ in range(2):
         response = client.get("/api/billing/charge/ch_x", headers=headers)
         assert response.status_code == 503 and response.headers["Retry-After"] == "2"
@@ -61,46 +60,46 @@ def test_injected_faults_answer_the_next_matching_requests(portal, client):
 
 
 def test_faults_can_be_cleared(portal, client):
-    client.post("/_mock/faults", json={"path": "/api/*", "status": 500, "count": 5})
-    client.delete("/_mock/faults")
-    assert client.get("/api/billing/state", headers=portal.auth()).status_code == 200
+    portal.fault("*", "/api/*", 500, count=5)
+    portal.clear_faults()
+    assert client.get("/api/billing/state", headers=portal.bearer()).status_code == 200
 
 
 def test_a_stalled_request_leaves_the_portal_free_for_every_other_request():
     with PortalServer() as server:
-        token = requests.post(server.url + "/_mock/tokens", json={"user": "owner@acme.test"}, timeout=5)
-        requests.post(server.url + "/_mock/faults", json={"method": "GET", "path": "/openapi.json",
-                                                           "delayMs": 3000}, timeout=5)
+        control = server.control()
+        headers = control.bearer("owner@acme.test")
+        control.fault("GET", "/openapi.json", delay_ms=3000)
         answers = []
         stalled = threading.Thread(target=lambda: answers.append(requests.get(server.url + "/openapi.json",
                                                                               timeout=10).status_code))
         stalled.start()
         time.sleep(0.5)  # it has taken the fault and is asleep
         started = time.monotonic()
-        state = requests.get(server.url + "/api/billing/state", timeout=5,
-                             headers={"Authorization": "Bearer " + token.json()["access_token"]})
+        state = requests.get(server.url + "/api/billing/state", timeout=5, headers=headers)
         assert state.status_code == 200 and time.monotonic() - started < 1
         stalled.join()
         assert answers == [200]
+        control.close()
 
 
 def test_the_journal_records_api_requests_not_control_ones(portal, client):
-    client.delete("/_mock/requests")
-    client.get("/api/billing/state", headers=portal.auth())
+    portal.clear_journal()
+    client.get("/api/billing/state", headers=portal.bearer())
     client.get("/api/billing/state")
-    entries = client.get("/_mock/requests").json["requests"]
+    entries = portal.journal()
     assert [(e["method"], e["path"], e["status"]) for e in entries] == [
         ("GET", "/api/billing/state", 200), ("GET", "/api/billing/state", 401)]
     assert entries[0]["time"] == "2026-06-10T12:00:00Z"
 
 
 def test_a_month_boundary_resets_spend(portal):
-    headers = portal.auth()
+    headers = portal.bearer()
     portal.charge(headers, amount="900", key="june")
     portal.advance(21 * 86400)  # 2026-07-01T12:00Z
-    state = portal.state(portal.auth())
+    state = portal.state(portal.bearer())
     assert state["monthlyCap"]["spentThisMonthUsd"] == "0"
-    assert portal.charge(portal.auth(), amount="1000", key="july").status_code == 202
+    assert portal.charge(portal.bearer(), amount="1000", key="july").status_code == 202
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, user_email
+from mockportal.harness import LONG_LIVED_SECONDS, ServerProcess, charge, many_orgs, portal_on_file, user_email
+from mockportal.testing import Control, ControlError
 
 ORGS = 24  # 5 accepted charges per org per hour: room for 120 before the rate limit bites
 CLIENTS = 12
@@ -36,6 +37,7 @@ class Load:
 
     def client(self, number: int) -> None:
         session = requests.Session()
+        control = Control.over_http(self.url, session=session)
         try:
             for step in range(MAX_STEPS):
                 org = (number + step * CLIENTS) % ORGS
@@ -47,14 +49,20 @@ class Load:
                 self._expect(response, 202, 429)
                 self._expect(state, 200)
                 if step % 3 == 0:
-                    debit = session.post(f"{self.url}/_mock/orgs/org_{org}/usage", data='{"amountUsd": 1.25}',
-                                         headers={"Content-Type": "application/json"}, timeout=30)
-                    if self._expect(debit, 200):
-                        with self.lock:
-                            self.debits[org] += 1
+                    self._debit(control, org)
         except requests.RequestException:
             with self.lock:
                 self.cut_off += 1
+
+    def _debit(self, control: Control, org: int) -> None:
+        try:
+            control.debit_usage(f"org_{org}", "1.25")
+        except ControlError as refused:
+            with self.lock:
+                self.unexpected.append(str(refused))
+            return
+        with self.lock:
+            self.debits[org] += 1
 
     def _expect(self, response: requests.Response, *statuses: int) -> bool:
         if response.status_code in statuses:
@@ -75,9 +83,10 @@ class Load:
 def test_a_sigkill_mid_load_loses_no_accepted_charge_and_credits_none_twice(tmp_path, workers):
     command = portal_on_file(tmp_path / "portal.db", workers)
     with ServerProcess(command) as server:
-        portal = PortalHttp(server.url)
+        portal = Control.over_http(server.url)
         portal.reset(many_orgs(ORGS, balanceUsd=str(SEED), settleAfterSeconds=0))
-        load = Load(server.url, {org: portal.bearer(user_email(org)) for org in range(ORGS)})
+        load = Load(server.url, {org: portal.bearer(user_email(org), expires_in=LONG_LIVED_SECONDS)
+                                 for org in range(ORGS)})
         clients = [threading.Thread(target=load.client, args=(n,)) for n in range(CLIENTS)]
         for thread in clients:
             thread.start()
@@ -89,7 +98,7 @@ def test_a_sigkill_mid_load_loses_no_accepted_charge_and_credits_none_twice(tmp_
     assert load.cut_off > 0, "the kill did not land mid-load"
 
     with ServerProcess(command) as server:
-        portal = PortalHttp(server.url)
+        portal = Control.over_http(server.url)
         portal.advance(60)  # everything accepted is due: each report below settles it
         reports = {org: portal.org(f"org_{org}") for org in range(ORGS)}
         for org, report in reports.items():
@@ -103,6 +112,7 @@ def test_a_sigkill_mid_load_loses_no_accepted_charge_and_credits_none_twice(tmp_
             assert Decimal(report["balanceUsd"]) == SEED + settled - used, org
         # Idempotency keys are durable too: a retry after the restart replays, never re-charges.
         charge_id, (org, key) = next(iter(load.charges.items()))
-        replay = charge(requests.Session(), server.url, portal.bearer(user_email(org)), key, "10")
+        replay = charge(requests.Session(), server.url, portal.bearer(user_email(org), expires_in=LONG_LIVED_SECONDS),
+                        key, "10")
         assert replay.status_code == 202 and replay.json()["chargeId"] == charge_id
         assert replay.headers["Idempotent-Replayed"] == "true"

@@ -8,7 +8,7 @@ from mockportal.testing import PortalServer
 
 
 def test_same_key_and_amount_replays_the_original_response(portal):
-    headers = portal.auth()
+    headers = portal.bearer()
     first = portal.charge(headers, amount="25", key="buy-1")
     again = portal.charge(headers, amount="25.00", key="buy-1")
     assert first.status_code == again.status_code == 202
@@ -19,7 +19,7 @@ def test_same_key_and_amount_replays_the_original_response(portal):
 
 
 def test_same_key_with_another_amount_is_409_idempotency_conflict(portal):
-    headers = portal.auth()
+    headers = portal.bearer()
     portal.charge(headers, amount="25", key="buy-1")
     response = portal.charge(headers, amount="26", key="buy-1")
     assert response.status_code == 409 and response.json["error"] == "idempotency_conflict"
@@ -27,7 +27,7 @@ def test_same_key_with_another_amount_is_409_idempotency_conflict(portal):
 
 
 def test_a_replay_uses_no_rate_limit_slot(portal):
-    headers = portal.auth()
+    headers = portal.bearer()
     for index in range(5):
         assert portal.charge(headers, amount="10", key=f"k{index}").status_code == 202
     assert portal.charge(headers, amount="10", key="k0").status_code == 202
@@ -35,35 +35,35 @@ def test_a_replay_uses_no_rate_limit_slot(portal):
 
 
 def test_a_replay_is_answered_even_after_the_cap_is_reached(portal):
-    headers = portal.auth()
+    headers = portal.bearer()
     portal.charge(headers, amount="1000", key="big")
     assert portal.charge(headers, amount="1000", key="big").status_code == 202
 
 
 def test_keys_belong_to_one_org(portal):
     portal.edit_org("org_globex", cliBillingEnabled=True, card={"brand": "visa", "last4": "4242"})
-    acme = portal.charge(portal.auth("owner@acme.test"), amount="25", key="shared")
-    globex = portal.charge(portal.auth("owner@globex.test"), amount="50", key="shared")
+    acme = portal.charge(portal.bearer("owner@acme.test"), amount="25", key="shared")
+    globex = portal.charge(portal.bearer("owner@globex.test"), amount="50", key="shared")
     assert globex.status_code == 202 and globex.json["chargeId"] != acme.json["chargeId"]
 
 
 def test_keys_are_shared_by_users_of_one_org(portal):
-    first = portal.charge(portal.auth("owner@acme.test"), amount="25", key="team")
-    second = portal.charge(portal.auth("admin@acme.test"), amount="25", key="team")
+    first = portal.charge(portal.bearer("owner@acme.test"), amount="25", key="team")
+    second = portal.charge(portal.bearer("admin@acme.test"), amount="25", key="team")
     assert second.json == first.json and second.headers["Idempotent-Replayed"] == "true"
 
 
 def test_keys_expire_after_24_hours(portal):
-    headers = portal.auth("owner@acme.test")
+    headers = portal.bearer("owner@acme.test")
     first = portal.charge(headers, amount="25", key="daily")
     portal.advance(24 * 3600)
-    headers = portal.auth("owner@acme.test")
+    headers = portal.bearer("owner@acme.test")
     second = portal.charge(headers, amount="30", key="daily")
     assert second.status_code == 202 and second.json["chargeId"] != first.json["chargeId"]
 
 
 def test_a_refused_request_remembers_nothing_so_the_key_can_be_retried(portal):
-    headers = portal.auth()
+    headers = portal.bearer()
     portal.edit_org(card=None)
     assert portal.charge(headers, amount="25", key="retry-me").status_code == 403
     portal.edit_org(card={"brand": "visa", "last4": "4242"})
@@ -72,9 +72,8 @@ def test_a_refused_request_remembers_nothing_so_the_key_can_be_retried(portal):
 
 def test_concurrent_requests_with_one_key_make_exactly_one_charge():
     with PortalServer(threads=16) as server:
-        token = requests.post(f"{server.url}/_mock/tokens",
-                              json={"user": "owner@acme.test", "scope": "billing:manage"}).json()
-        headers = {"Authorization": "Bearer " + token["access_token"], "Idempotency-Key": "race"}
+        control = server.control()
+        headers = {**control.bearer("owner@acme.test", "billing:manage"), "Idempotency-Key": "race"}
         barrier = threading.Barrier(16)
         answers = []
 
@@ -88,6 +87,7 @@ def test_concurrent_requests_with_one_key_make_exactly_one_charge():
             thread.start()
         for thread in threads:
             thread.join()
-        charges = requests.get(f"{server.url}/_mock/orgs/org_acme").json()["charges"]
+        charges = control.org("org_acme")["charges"]
+        control.close()
     assert len(charges) == 1
     assert answers == [(202, charges[0]["id"])] * 16

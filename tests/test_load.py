@@ -16,11 +16,13 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
+from typing import Callable
 
 import pytest
 import requests
 
-from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, user_email
+from mockportal.harness import LONG_LIVED_SECONDS, ServerProcess, charge, many_orgs, portal_on_file, user_email
+from mockportal.testing import Control, ControlError
 
 ORGS = 32
 USERS = ("OWNER", "FINANCE_ADMIN")  # two clients per org: org and grant limits both bite
@@ -43,6 +45,7 @@ class Client:
         self.url, self.org, self.user, self.headers = url, org, user, headers
         self.random = random.Random(org * 10 + user)
         self.session = requests.Session()
+        self.control = Control.over_http(url, session=self.session)
         self.accepted: dict[str, tuple[str, str]] = {}  # key -> (chargeId, amount)
         self.debits = 0
         self.problems: list[str] = []
@@ -103,14 +106,21 @@ class Client:
                 (body["status"] == "settled" and Decimal(body["amountUsd"]) != Decimal(amount)):
             self.problems.append(f"poll of {charge_id} ({amount}) answered {body}")
 
+    def controlled(self, verb: Callable[[], object]) -> bool:
+        """A control-plane verb; a refusal is a problem, like an unexpected status."""
+        try:
+            verb()
+        except ControlError as refused:
+            self.problems.append(str(refused))
+            return False
+        return True
+
     def debit(self, _step: int) -> None:
-        response = self.session.post(f"{self.url}/_mock/orgs/org_{self.org}/usage", timeout=30,
-                                     data='{"amountUsd": 1.5}', headers={"Content-Type": "application/json"})
-        if self.expect(response, 200):
+        if self.controlled(lambda: self.control.debit_usage(f"org_{self.org}", "1.5")):
             self.debits += 1
 
     def move_clock(self, _step: int) -> None:
-        self.expect(self.session.post(f"{self.url}/_mock/clock", json={"advanceSeconds": 300}, timeout=30), 200)
+        self.controlled(lambda: self.control.advance(300))
 
 
 @pytest.fixture(scope="module")
@@ -131,12 +141,12 @@ def most_in_any_hour(instants: list[float]) -> int:
 
 
 def test_64_clients_get_no_5xx_and_break_no_invariant(server):
-    portal = PortalHttp(server.url)
+    portal = Control.over_http(server.url)
     fixture = many_orgs(ORGS, users=USERS, balanceUsd=str(SEED))
     for org, spec in enumerate(fixture["orgs"]):
         spec["monthlyCapUsd"] = None if cap_of(org) is None else str(cap_of(org))
     portal.reset(fixture)
-    clients = [Client(server.url, org, user, portal.bearer(user_email(org, user)))
+    clients = [Client(server.url, org, user, portal.bearer(user_email(org, user), expires_in=LONG_LIVED_SECONDS))
                for org in range(ORGS) for user in range(len(USERS))]
     start = threading.Barrier(CLIENTS)
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import BILLING, DEVICE_GRANT
 from mockportal.domain.tokens import KNOWN_CLIENTS
+from mockportal.testing import ControlError
 
 LOGIN_SCOPE = "inference:invoke tool:invoke"
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
@@ -98,7 +99,7 @@ def test_an_approved_login_is_answered_however_fast_the_terminal_polls(portal):
 
 def test_approval_yields_a_token_response_with_a_signed_jwt(portal):
     code = portal.start_login()
-    portal.approve(code["user_code"], "owner@acme.test", allow_terminal_billing=True)
+    portal.approve(code["user_code"], "owner@acme.test", allow_billing=True)
     response = portal.poll(code["device_code"])
     assert response.status_code == 200, response.json
     body = response.json
@@ -122,7 +123,7 @@ def test_a_device_code_is_redeemed_once(portal):
 
 def test_a_denied_login_is_access_denied(portal):
     code = portal.start_login()
-    assert portal.client.post("/_mock/device/deny", json={"userCode": code["user_code"]}).status_code == 200
+    portal.deny(code["user_code"])
     oauth_error(portal.poll(code["device_code"]), 400, "access_denied")
     portal.advance(1)
     oauth_error(portal.poll(code["device_code"]), 400, "access_denied")
@@ -134,8 +135,9 @@ def test_a_code_expires_after_600_seconds_of_portal_time(portal):
     oauth_error(portal.poll(code["device_code"]), 400, "authorization_pending")
     portal.advance(1)
     oauth_error(portal.poll(code["device_code"]), 400, "expired_token")
-    response = portal.approve(code["user_code"])
-    assert response.status_code == 409 and response.json["error"] == "user_code_expired"
+    with pytest.raises(ControlError) as refused:
+        portal.approve(code["user_code"])
+    assert refused.value.status == 409 and refused.value.body["error"] == "user_code_expired"
 
 
 def test_an_approved_code_not_collected_in_time_expires(portal):
@@ -166,9 +168,11 @@ def test_a_device_code_is_only_good_for_the_client_that_asked(portal, monkeypatc
 
 def test_a_reset_forgets_device_codes(portal):
     code = portal.start_login()
-    assert portal.client.post("/_mock/reset", json={"scenario": "demo"}).status_code == 200
+    portal.reset("demo")
     oauth_error(portal.poll(code["device_code"]), 400, "invalid_grant")
-    assert portal.approve(code["user_code"]).status_code == 404
+    with pytest.raises(ControlError) as refused:
+        portal.approve(code["user_code"])
+    assert refused.value.status == 404
 
 
 # -- the token endpoint's other errors ----------------------------------------------------------
@@ -224,29 +228,29 @@ def test_wrong_method_is_json(client):
 ])
 def test_billing_manage_needs_a_billing_role_and_the_tick(portal, user, allow, scope):
     code = portal.start_login(BILLING)
-    approved = portal.approve(code["user_code"], user, allow_terminal_billing=allow)
-    assert approved.json == {"ok": True, "scope": scope}
+    approved = portal.approve(code["user_code"], user, allow_billing=allow)
+    assert approved == {"ok": True, "scope": scope}
     body = portal.poll(code["device_code"]).json
     assert body["scope"] == scope
     assert jwt.decode(body["access_token"], options={"verify_signature": False})["scope"] == scope
 
 
 def test_a_downscoped_token_cannot_charge_and_a_full_one_can(portal):
-    downscoped = portal.login("owner@acme.test", allow_terminal_billing=False)
+    downscoped = portal.login("owner@acme.test", allow_billing=False)
     response = portal.charge({"Authorization": "Bearer " + downscoped["access_token"]}, key="k-down")
     assert response.status_code == 403 and response.json["error"] == "insufficient_scope"
-    full = portal.login("owner@acme.test", allow_terminal_billing=True)
+    full = portal.login("owner@acme.test", allow_billing=True)
     assert portal.charge({"Authorization": "Bearer " + full["access_token"]}, key="k-full").status_code == 202
 
 
 def test_the_tick_never_adds_a_scope_the_terminal_did_not_ask_for(portal):
-    body = portal.login("owner@acme.test", allow_terminal_billing=True, scope=LOGIN_SCOPE)
+    body = portal.login("owner@acme.test", allow_billing=True, scope=LOGIN_SCOPE)
     assert body["scope"] == LOGIN_SCOPE
 
 
 def test_a_login_without_scope_asks_for_the_normal_login_scopes(portal):
     code = portal.start_login(scope=None)
-    portal.approve(code["user_code"], allow_terminal_billing=True)
+    portal.approve(code["user_code"], allow_billing=True)
     assert portal.poll(code["device_code"]).json["scope"] == LOGIN_SCOPE
 
 
@@ -272,7 +276,7 @@ def test_user_codes_match_case_insensitively_ignoring_dash_and_spaces(portal, ty
     user_code = code["user_code"]
     entered = typed.format(code=user_code, lower=user_code.lower(), bare=user_code.replace("-", ""),
                            spaced=user_code.replace("-", " ").lower())
-    assert portal.approve(entered).status_code == 200
+    portal.approve(entered)
     assert portal.poll(code["device_code"]).status_code == 200
 
 
@@ -326,5 +330,5 @@ def test_account_needs_a_valid_token(client):
 
 
 def test_account_needs_no_scope(portal):
-    headers = portal.auth("member@acme.test", scope="inference:invoke")
+    headers = portal.bearer("member@acme.test", scope="inference:invoke")
     assert portal.client.get("/api/oauth/account", headers=headers).json["user"]["email"] == "member@acme.test"

@@ -38,7 +38,7 @@ def test_a_chain_of_refreshes_keeps_working(portal):
 
 
 def test_refresh_keeps_a_downscoped_grant_downscoped(portal):
-    login = portal.login("member@acme.test", allow_terminal_billing=True)
+    login = portal.login("member@acme.test", allow_billing=True)
     assert portal.refresh(login["refresh_token"]).json["scope"] == "inference:invoke tool:invoke"
 
 
@@ -101,7 +101,7 @@ def test_an_access_token_lasts_an_hour_of_portal_time(portal):
 
 
 def test_a_tampered_access_token_is_refused(portal):
-    login = portal.login("member@acme.test", allow_terminal_billing=True)
+    login = portal.login("member@acme.test", allow_billing=True)
     claims = jwt.decode(login["access_token"], options={"verify_signature": False})
     forged = jwt.encode({**claims, "scope": BILLING}, "a-guessed-secret-of-thirty-two-bytes!", algorithm="HS256")
     response = portal.client.get("/api/billing/state", headers={"Authorization": f"Bearer {forged}"})
@@ -109,9 +109,8 @@ def test_a_tampered_access_token_is_refused(portal):
 
 
 # -- revocations --------------------------------------------------------------------------------
-def revoke(portal, **body) -> None:
-    response = portal.client.post("/_mock/revocations", json=body)
-    assert response.status_code == 200 and response.json["revokedGrants"] >= 1, response.json
+def revoke(portal, **grant) -> None:
+    assert portal.revoke(**grant) >= 1
 
 
 @pytest.mark.parametrize("named_by", ["access_token", "refresh_token"])

@@ -7,13 +7,13 @@ import time
 import pytest
 import requests
 
-from mockportal.testing import PortalServer
+from mockportal.testing import Control, PortalServer
 
 
 def test_stop_ends_the_server_at_once_even_with_a_keep_alive_connection_open():
     server = PortalServer().start()
-    keep_alive = requests.Session()
-    assert keep_alive.get(server.url + "/_mock/clock", timeout=5).status_code == 200
+    keep_alive = server.control()  # its session keeps the connection open
+    assert keep_alive.clock()["frozen"]
 
     started = time.monotonic()
     server.stop()
@@ -21,4 +21,4 @@ def test_stop_ends_the_server_at_once_even_with_a_keep_alive_connection_open():
     assert time.monotonic() - started < 2
     assert not server._thread.is_alive()
     with pytest.raises(requests.ConnectionError):
-        requests.get(server.url + "/_mock/clock", timeout=2)
+        Control.over_http(server.url).clock()

@@ -33,13 +33,13 @@ def test_wrong_methods_are_json_405(client, method, path):
 
 @pytest.mark.parametrize("path", ["/api/billing/state/", "//api/billing/state", "/api//billing/state"])
 def test_no_redirects(portal, path):
-    response = portal.client.get(path, headers=portal.auth())
+    response = portal.client.get(path, headers=portal.bearer())
     assert not 300 <= response.status_code < 400
     assert response.mimetype == "application/json"
 
 
 def test_a_body_over_64_kib_is_413_payload_too_large(portal):
-    response = portal.charge(portal.auth(), raw=b'{"amountUsd": 25, "pad": "' + b"x" * 70_000 + b'"}')
+    response = portal.charge(portal.bearer(), raw=b'{"amountUsd": 25, "pad": "' + b"x" * 70_000 + b'"}')
     _assert_json_error(response, 413)
     assert response.json["error"] == "payload_too_large"
 
@@ -49,7 +49,7 @@ def test_a_body_over_64_kib_is_413_payload_too_large(portal):
     b"[" * 50_000 + b"]" * 50_000, b'{"amountUsd": 25}' * 3, b"\x00", b'{"amountUsd": 2.5e1}',
 ])
 def test_odd_bodies_are_4xx_json(portal, raw):
-    response = portal.charge(portal.auth(), raw=raw)
+    response = portal.charge(portal.bearer(), raw=raw)
     assert response.status_code < 500 and response.mimetype == "application/json"
     if response.status_code >= 400:
         assert response.json["error"]
@@ -58,7 +58,7 @@ def test_odd_bodies_are_4xx_json(portal, raw):
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
 def test_non_json_content_types_are_415(portal, content_type):
     response = portal.client.post("/api/billing/charge", data=b'{"amountUsd": 25}', content_type=content_type,
-                                  headers={**portal.auth(), "Idempotency-Key": "k"})
+                                  headers={**portal.bearer(), "Idempotency-Key": "k"})
     _assert_json_error(response, 415)
 
 

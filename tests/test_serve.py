@@ -5,11 +5,11 @@ from __future__ import annotations
 import requests
 
 from mockportal.harness import ServerProcess, serve_command
+from mockportal.testing import Control
 
 
 def _owner_headers(url: str) -> dict:
-    token = requests.post(f"{url}/_mock/tokens", json={"user": "owner@acme.test", "scope": "billing:manage"}).json()
-    return {"Authorization": "Bearer " + token["access_token"]}
+    return Control.over_http(url).bearer("owner@acme.test", "billing:manage")
 
 
 def test_serve_starts_the_demo_org_and_prints_a_banner():
@@ -23,7 +23,7 @@ def test_serve_starts_the_demo_org_and_prints_a_banner():
 def test_a_db_file_keeps_state_across_restarts(tmp_path):
     database = str(tmp_path / "portal.db")
     with ServerProcess(serve_command("--db", database)) as server:
-        requests.patch(f"{server.url}/_mock/orgs/org_acme", json={"balanceUsd": "7.25"})
+        Control.over_http(server.url).edit_org("org_acme", balanceUsd="7.25")
         headers = _owner_headers(server.url)
     with ServerProcess(serve_command("--db", database)) as server:
         state = requests.get(f"{server.url}/api/billing/state", headers=headers).json()

@@ -15,7 +15,9 @@ from typing import Callable
 import pytest
 import requests
 
-from mockportal.harness import PortalHttp, ServerProcess, charge, many_orgs, portal_on_file, serve_command, user_email
+from mockportal.harness import (LONG_LIVED_SECONDS, ServerProcess, charge, many_orgs, portal_on_file, serve_command,
+                                user_email)
+from mockportal.testing import Control
 
 ROUNDS = 20  # a burst almost always reaches both workers at once; this only bounds bad luck
 BURST = 16
@@ -29,10 +31,11 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
-def portal(server) -> PortalHttp:
-    portal = PortalHttp(server.url)
+def portal(server):
+    portal = Control.over_http(server.url)
     portal.reset(many_orgs(1, users=("OWNER", "FINANCE_ADMIN"), monthlyCapUsd="100000"))
-    return portal
+    yield portal
+    portal.close()
 
 
 def burst(request: Callable[[int, requests.Session], object], count: int = BURST) -> list:
@@ -59,7 +62,7 @@ def rounds_until_both_workers(server: ServerProcess, request_line: str):
 
 
 def test_concurrent_charges_with_one_key_make_exactly_one_charge(server, portal):
-    headers = portal.bearer(user_email(0))
+    headers = portal.bearer(user_email(0), expires_in=LONG_LIVED_SECONDS)
     for round_number in rounds_until_both_workers(server, "POST /api/billing/charge 202"):
         portal.advance(HOUR)  # the previous rounds' charges leave the rate window
         key = f"same-key-{round_number}"
@@ -73,7 +76,7 @@ def test_concurrent_charges_with_one_key_make_exactly_one_charge(server, portal)
 
 
 def test_the_rate_limit_holds_across_workers(server, portal):
-    owner, finance = portal.bearer(user_email(0, 0)), portal.bearer(user_email(0, 1))
+    owner, finance = (portal.bearer(user_email(0, i), expires_in=LONG_LIVED_SECONDS) for i in (0, 1))
     for round_number in rounds_until_both_workers(server, "POST /api/billing/charge 429"):
         portal.advance(HOUR)
         responses = burst(lambda i, session: charge(session, server.url, owner if i % 2 else finance,
@@ -87,7 +90,7 @@ def test_the_rate_limit_holds_across_workers(server, portal):
 
 def test_a_reused_refresh_token_is_caught_across_workers(server, portal):
     for _ in rounds_until_both_workers(server, "POST /api/oauth/token 400"):
-        refresh_token = portal.token(user_email(0))["refresh_token"]
+        refresh_token = portal.token(user_email(0), expires_in=LONG_LIVED_SECONDS)["refresh_token"]
         responses = burst(lambda _, session: session.post(
             f"{server.url}/api/oauth/token", data={"grant_type": "refresh_token", "client_id": "hermes-cli"},
             headers={"x-nous-refresh-token": refresh_token}, timeout=30))
@@ -106,9 +109,9 @@ def test_a_reset_and_a_clock_move_through_one_worker_are_seen_by_all(server, por
         balance = f"{round_number}.5"
         portal.reset(many_orgs(1, balanceUsd=balance))  # one keep-alive connection: one worker
         epoch = portal.advance(60 + round_number)
-        headers = portal.bearer(user_email(0))
+        headers = portal.bearer(user_email(0), expires_in=LONG_LIVED_SECONDS)
         seen = burst(lambda _, session: (
-            session.get(f"{server.url}/_mock/clock", timeout=30).json()["epoch"],
+            Control.over_http(server.url, session=session).now(),
             session.get(f"{server.url}/api/billing/state", headers=headers, timeout=30).json()["balanceUsd"]))
         assert set(seen) == {(epoch, balance)}
 
@@ -117,7 +120,7 @@ def test_without_db_the_workers_share_a_temporary_file_deleted_on_exit():
     with ServerProcess(serve_command("--workers", "2")) as server:
         database = re.search(r"db (\S+) \(temporary, deleted on exit\)", server.output()).group(1)
         assert os.path.exists(database)
-        PortalHttp(server.url).reset(many_orgs(1))
+        Control.over_http(server.url).reset(many_orgs(1))
     assert not os.path.exists(os.path.dirname(database))
 
 
@@ -136,8 +139,8 @@ def _chunks(size: int):
 def test_workers_answer_edge_requests_as_one_process_does(server, portal, request_kwargs, status, error):
     """gunicorn's own limits would answer HTML 414/431 pages, and its chunked bodies would reach
     the app cut short at 64 KiB and read as malformed JSON; the contract wants JSON answers."""
-    headers = {**portal.bearer(user_email(0)), "Idempotency-Key": "edge", "Content-Type": "application/json",
-               **request_kwargs.get("headers", {})}
+    headers = {**portal.bearer(user_email(0), expires_in=LONG_LIVED_SECONDS), "Idempotency-Key": "edge",
+               "Content-Type": "application/json", **request_kwargs.get("headers", {})}
     data = request_kwargs.get("data")
     if data == "chunked 160 KiB":
         data = _chunks(160 * 1024)

@@ -58,12 +58,12 @@ def step_her_role_has_been_changed_to(context, role):
 
 @given("the org's next charge will stay pending forever")
 def step_the_orgs_next_charge_will_stay_pending_forever(context):
-    context.control.script(THE_ORG, outcome="pending")
+    context.control.script_outcome(THE_ORG, outcome="pending")
 
 
 @given("the org's next charge will settle after {seconds:Duration}")
 def step_the_orgs_next_charge_will_settle_after(context, seconds):
-    context.control.script(THE_ORG, outcome="settle", afterSeconds=seconds)
+    context.control.script_outcome(THE_ORG, outcome="settle", after_seconds=seconds)
 
 
 @when("the org uses {amount:Money} of inference")

@@ -17,8 +17,7 @@ def step_the_portal_clock_moves_on(context, seconds):
        'and Retry-After {seconds:d}')
 def step_the_portal_will_answer_the_next_requests_with(context, count, requests, status, error, seconds):
     method, path = requests
-    context.control.fault(method=method, path=path, status=status, error=error, retryAfter=seconds,
-                          count=count)
+    context.control.fault(method, path, status, error, retry_after=seconds, count=count)
 
 
 @given("the network will lose the portal's answer to her next purchase")

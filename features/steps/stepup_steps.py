@@ -10,7 +10,7 @@ from steps.support.scene import she
 @given("she will approve the next login in her browser {allow:Tick}")
 def step_she_will_approve_the_next_login(context, allow):
     terminal, control = she(context), context.control
-    terminal.on_device_code = lambda code: control.approve(code.user_code, terminal.person.email, allow)
+    terminal.on_device_code = lambda code: control.approve(code.user_code, terminal.person.email, allow_billing=allow)
 
 
 @given("she will approve the next login in her browser {delay:Duration} later, {allow:Tick}")
@@ -18,7 +18,7 @@ def step_she_will_approve_the_next_login_later(context, delay, allow):
     terminal, control = she(context), context.control
 
     def approve_later(code):
-        context.time.later(delay, lambda: control.approve(code.user_code, terminal.person.email, allow))
+        context.time.later(delay, lambda: control.approve(code.user_code, terminal.person.email, allow_billing=allow))
 
     terminal.on_device_code = approve_later
 

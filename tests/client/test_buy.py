@@ -21,7 +21,7 @@ def run(api, fake_time, amount="25", **kwargs):
 def test_an_owner_buys_25_and_it_settles(control, login, fake_time):
     result = run(login(), fake_time)
     assert (result.outcome, result.amount, result.credited) == ("settled", Decimal("25"), Decimal("25"))
-    assert control.balance() == Decimal("167.5")
+    assert Decimal(control.org()["balanceUsd"]) == Decimal("167.5")
     assert [c["id"] for c in control.org()["charges"]] == [result.charge_id]
     assert fake_time.sleeps == [2, 2]  # settles 3 s after acceptance: polls at 0, 2, 4
 
@@ -39,18 +39,18 @@ def test_an_invalid_amount_is_refused_before_anything_is_sent(control, login, fa
         run(login(), fake_time, "5")
     with pytest.raises(errors.ValidationFailed):
         run(login(), fake_time, "25.001")
-    assert control.requests("POST", "/api/billing/charge") == []
+    assert control.journal(method="POST", path_prefix="/api/billing/charge") == []
 
 
 def test_a_declined_card_fails_with_its_reason(control, login, fake_time):
     control.edit_org(card={"brand": "visa", "last4": "0002"})
     result = run(login(), fake_time)
     assert (result.outcome, result.reason, result.credited) == ("failed", "card_declined", None)
-    assert control.balance() == Decimal("142.5")
+    assert Decimal(control.org()["balanceUsd"]) == Decimal("142.5")
 
 
 def test_a_charge_pending_for_five_minutes_is_a_timeout_not_an_error(control, login, fake_time):
-    control.script(outcome="pending")
+    control.script_outcome(outcome="pending")
     result = run(login(), fake_time)
     assert result.outcome == "timeout"
     assert result.charge_id is not None
@@ -58,11 +58,11 @@ def test_a_charge_pending_for_five_minutes_is_a_timeout_not_an_error(control, lo
 
 
 def test_rate_limited_polls_back_off_by_retry_after_and_keep_polling(control, login, fake_time):
-    control.fault("GET", "/api/billing/charge/*", 429, "rate_limited", retryAfter=7, count=1)
+    control.fault("GET", "/api/billing/charge/*", 429, "rate_limited", retry_after=7, count=1)
     result = run(login(), fake_time)
     assert result.outcome == "settled"
     assert fake_time.sleeps == [7]  # not the usual 2 s
-    assert [r["status"] for r in control.requests("GET", "/api/billing/charge/")] == [429, 200]
+    assert [r["status"] for r in control.journal(method="GET", path_prefix="/api/billing/charge/")] == [429, 200]
 
 
 def test_a_lost_answer_on_submit_is_retried_with_the_same_key_and_charges_once(control, login, fake_time):
@@ -72,15 +72,15 @@ def test_a_lost_answer_on_submit_is_retried_with_the_same_key_and_charges_once(c
     keys = [r.headers["Idempotency-Key"] for r in adapter.sent if r.method == "POST"]
     assert keys == [result.idempotency_key] * 2
     assert len(control.org()["charges"]) == 1
-    assert control.balance() == Decimal("167.5")
+    assert Decimal(control.org()["balanceUsd"]) == Decimal("167.5")
 
 
 def test_a_503_on_submit_is_retried_with_the_same_key(control, login, fake_time):
-    control.fault("POST", "/api/billing/charge", 503, "temporarily_unavailable", retryAfter=5, count=1)
+    control.fault("POST", "/api/billing/charge", 503, "temporarily_unavailable", retry_after=5, count=1)
     result = run(login(), fake_time)
     assert result.outcome == "settled"
     assert fake_time.sleeps[0] == 5
-    assert [r["status"] for r in control.requests("POST", "/api/billing/charge")] == [503, 202]
+    assert [r["status"] for r in control.journal(method="POST", path_prefix="/api/billing/charge")] == [503, 202]
     assert len(control.org()["charges"]) == 1
 
 

@@ -11,16 +11,16 @@ from click.testing import CliRunner
 from client.cli import Runtime, cli
 from client.credentials import Credentials
 
-from tests.client.conftest import LOGIN
+from mockportal.testing import LOGIN_SCOPE
 
 
 @pytest.fixture
-def run(server, store, fake_time):
+def run(control, store, fake_time):
     """`run(*args, on_device_code=None)` → click Result (exit_code, stdout, stderr)."""
 
     def invoke(*args: str, on_device_code=None, base_url: str | None = None):
         runtime = Runtime(clock=fake_time.clock, sleep=fake_time.sleep, on_device_code=on_device_code)
-        return CliRunner().invoke(cli, ["--base-url", base_url or server.url, "--credentials", str(store.path),
+        return CliRunner().invoke(cli, ["--base-url", base_url or control.url, "--credentials", str(store.path),
                                         *args], obj=runtime, catch_exceptions=False)
 
     return invoke
@@ -65,16 +65,16 @@ def test_a_refused_purchase_says_why_what_next_and_where(run, as_user, control, 
 
 
 def test_a_member_stepping_up_is_silently_downscoped(run, as_user, control):
-    as_user("member@acme.test", LOGIN)
-    result = run("buy", "25", on_device_code=lambda code: control.approve(code.user_code, "member@acme.test", True))
+    as_user("member@acme.test", LOGIN_SCOPE)
+    result = run("buy", "25", on_device_code=lambda code: control.approve(code.user_code, "member@acme.test", allow_billing=True))
     refused(result, "Terminal billing was not granted", "nothing was charged")
     assert "/device?user_code=" in result.stderr
     assert control.org()["charges"] == []
 
 
 def test_an_owner_stepping_up_buys(run, as_user, control, store):
-    as_user(scope=LOGIN)
-    result = run("buy", "25", on_device_code=lambda code: control.approve(code.user_code, "owner@acme.test", True))
+    as_user(scope=LOGIN_SCOPE)
+    result = run("buy", "25", on_device_code=lambda code: control.approve(code.user_code, "owner@acme.test", allow_billing=True))
     assert result.exit_code == 0, result.output
     assert "and enter the code" in result.stderr
     assert result.stdout.endswith("Credited $25.00. Balance: $167.50.\n")
@@ -86,7 +86,7 @@ def test_a_declined_card(run, as_user, control):
     as_user()
     refused(run("buy", "25"), "The charge failed (card_declined). The card was declined.",
             f"Portal: {control.url}/billing?topup=open")
-    assert control.balance() == Decimal("142.5")
+    assert Decimal(control.org()["balanceUsd"]) == Decimal("142.5")
 
 
 def test_the_sixth_charge_in_an_hour_is_rate_limited(run, as_user, control):
@@ -106,11 +106,11 @@ def test_a_charge_over_the_monthly_cap_shows_what_remains(run, as_user, control)
 def test_an_amount_out_of_bounds_is_refused_locally(run, as_user, control):
     as_user()
     refused(run("buy", "5"), "(amount_out_of_bounds)", "$10.00 and $10,000.00")
-    assert control.requests("POST", "/api/billing/charge") == []
+    assert control.journal(method="POST", path_prefix="/api/billing/charge") == []
 
 
 def test_a_pending_charge_times_out_with_a_clear_next_step(run, as_user, control):
-    control.script(outcome="pending")
+    control.script_outcome(outcome="pending")
     as_user()
     refused(run("buy", "25"), "still pending after 5 minutes", "instead of buying again")
 
@@ -130,7 +130,7 @@ def test_state_for_an_owner(run, as_user, control):
 
 
 def test_state_for_a_member_hides_billing_details(run, as_user):
-    as_user("member@acme.test", LOGIN)
+    as_user("member@acme.test", LOGIN_SCOPE)
     result = run("state")
     assert "Card:" not in result.stdout and "Auto-reload:" not in result.stdout
     assert "your role: MEMBER" in result.stdout
@@ -158,7 +158,7 @@ def test_auto_reload_refusal_from_the_portal(run, as_user):
 
 def test_login_then_logout(run, control, store):
     result = run("login", "--billing",
-                 on_device_code=lambda code: control.approve(code.user_code, "finance@acme.test", True))
+                 on_device_code=lambda code: control.approve(code.user_code, "finance@acme.test", allow_billing=True))
     assert result.exit_code == 0, result.output
     assert "Logged in with scopes: inference:invoke tool:invoke billing:manage." in result.stdout
     assert store.load().can_bill
@@ -168,7 +168,7 @@ def test_login_then_logout(run, control, store):
 
 def test_login_with_billing_downscoped_says_so(run, control, store):
     result = run("login", "--billing",
-                 on_device_code=lambda code: control.approve(code.user_code, "owner@acme.test", False))
+                 on_device_code=lambda code: control.approve(code.user_code, "owner@acme.test", allow_billing=False))
     assert result.exit_code == 0
     assert "Terminal billing was not granted" in result.stdout
     assert not store.load().can_bill
@@ -189,13 +189,13 @@ def test_an_unreachable_portal(run, as_user):
 
 def test_a_revoked_session(run, as_user, control, store):
     as_user()
-    control.call("POST", "/revocations", {"kind": "session", "user": "owner@acme.test"})
+    control.revoke("session", user="owner@acme.test")
     refused(run("buy", "25"), "(session_revoked)", "This login was revoked. Log in again")
 
 
-def test_the_base_url_comes_from_the_environment(server, store, as_user, monkeypatch):
+def test_the_base_url_comes_from_the_environment(control, store, as_user, monkeypatch):
     as_user()
-    monkeypatch.setenv("HERMES_PORTAL_BASE_URL", server.url)
+    monkeypatch.setenv("HERMES_PORTAL_BASE_URL", control.url)
     monkeypatch.setenv("HERMES_HOME", str(store.path.parent))
     result = CliRunner().invoke(cli, ["state"])
     assert result.exit_code == 0, result.output
@@ -204,7 +204,7 @@ def test_the_base_url_comes_from_the_environment(server, store, as_user, monkeyp
 
 def test_an_error_after_progress_dots_starts_on_its_own_line(run, as_user, control):
     as_user()
-    control.fault("GET", "/api/billing/charge/*", 503, "temporarily_unavailable", retryAfter=1)
+    control.fault("GET", "/api/billing/charge/*", 503, "temporarily_unavailable", retry_after=1)
     control.fault("GET", "/api/billing/charge/*", 401, "session_revoked")
     result = run("buy", "25")
     refused(result, "(session_revoked)")

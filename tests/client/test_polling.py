@@ -10,7 +10,7 @@ from client.billing import ChargeStatus
 from client.errors import AuthError, NetworkError, RateLimited, ScopeRequired, Unavailable
 from client.journeys import poll_charge
 
-from tests.client.conftest import FakeTime
+from mockportal.testing import PortalTime
 
 PENDING = ChargeStatus("pending")
 SETTLED = ChargeStatus("settled", Decimal("25"), "2026-06-10T12:00:03Z")
@@ -19,13 +19,13 @@ SETTLED = ChargeStatus("settled", Decimal("25"), "2026-06-10T12:00:03Z")
 class ScriptedStatuses:
     """A stand-in for `BillingApi.charge_status`: answers from a list, then stays pending."""
 
-    def __init__(self, time: FakeTime, answers=()):
+    def __init__(self, time: PortalTime, answers=()):
         self.time = time
         self.answers = list(answers)
         self.polled_at: list[float] = []
 
     def charge_status(self, charge_id: str) -> ChargeStatus:
-        self.polled_at.append(self.time.now)
+        self.polled_at.append(self.time.clock())
         answer = self.answers.pop(0) if self.answers else PENDING
         if isinstance(answer, Exception):
             raise answer
@@ -33,7 +33,7 @@ class ScriptedStatuses:
 
 
 def poll(answers=()):
-    time = FakeTime()
+    time = PortalTime()
     api = ScriptedStatuses(time, answers)
     status = poll_charge(api, "ch_1", clock=time.clock, sleep=time.sleep)
     return status, api.polled_at, time.sleeps

@@ -90,11 +90,11 @@ def test_not_logged_in(store):
     assert caught.value.error == "invalid_token"
 
 
-def test_refresh_rotation_against_the_portal(control, server, store):
+def test_refresh_rotation_against_the_portal(control, store):
     """Expired access tokens twice over: each refresh sends the latest refresh token, once."""
     store.save(Credentials.from_token_response(control.token(expires_in=60)))
     recorder = Recording()
-    session = PortalSession(Transport(server.url, session_with(recorder)), store)
+    session = PortalSession(Transport(control.url, session_with(recorder)), store)
     for _ in range(2):
         control.advance(3601)  # past the access token's expiry (and the refreshed one's 3600 s)
         assert session.request("GET", "/api/billing/state").status == 200
@@ -102,7 +102,7 @@ def test_refresh_rotation_against_the_portal(control, server, store):
     assert len(sent) == 2 and len(set(sent)) == 2
     assert store.load().refresh_token not in sent
     # The portal agrees the spent ones are spent: presenting one again is refused (and revokes).
-    reuse = Transport(server.url).request
+    reuse = Transport(control.url).request
     with pytest.raises(RefreshTokenReused):
         reuse("POST", "/api/oauth/token", form={"grant_type": "refresh_token", "client_id": "hermes-cli"},
               headers={"x-nous-refresh-token": sent[0]})

@@ -13,7 +13,7 @@ from client.journeys import buy
 from client.oauth import device_login
 from client.transport import Transport
 
-from tests.client.conftest import BILLING, LOGIN, FakeTime
+from mockportal.testing import BILLING_SCOPE, LOGIN_SCOPE, PortalTime
 from tests.client.stubs import Scripted, session_with
 
 DEVICE_CODE = "POST /api/oauth/device/code"
@@ -22,7 +22,7 @@ DEVICE_CODE = "POST /api/oauth/device/code"
 class Approver:
     """The person at the portal: sees the code the terminal shows, decides after `wait` polls."""
 
-    def __init__(self, control, fake_time: FakeTime, user: str = "owner@acme.test", allow: bool = True,
+    def __init__(self, control, fake_time: PortalTime, user: str = "owner@acme.test", allow: bool = True,
                  wait: int = 0, deny: bool = False):
         self.control, self.fake_time = control, fake_time
         self.user, self.allow, self.wait, self.deny = user, allow, wait, deny
@@ -45,9 +45,9 @@ class Approver:
     def decide(self) -> None:
         code = self.shown[-1].user_code
         if self.deny:
-            self.control.call("POST", "/device/deny", {"userCode": code})
+            self.control.deny(code)
         else:
-            self.control.approve(code, self.user, self.allow)
+            self.control.approve(code, self.user, allow_billing=self.allow)
 
 
 def purchase(api, fake_time, approver, amount="25"):
@@ -55,11 +55,11 @@ def purchase(api, fake_time, approver, amount="25"):
 
 
 def charge_attempts(control):
-    return [r["status"] for r in control.requests("POST", "/api/billing/charge")]
+    return [r["status"] for r in control.journal(method="POST", path_prefix="/api/billing/charge")]
 
 
 def test_step_up_then_replay_with_the_same_key(control, login, fake_time, store):
-    api = login(scope=LOGIN)
+    api = login(scope=LOGIN_SCOPE)
     approver = Approver(control, fake_time, wait=2)
     result = purchase(api, fake_time, approver)
 
@@ -70,12 +70,12 @@ def test_step_up_then_replay_with_the_same_key(control, login, fake_time, store)
     assert store.load().can_bill
     assert approver.shown[0].verification_uri_complete.startswith(control.url + "/device?user_code=")
     assert fake_time.sleeps[:2] == [1, 1]  # the device poll runs every second
-    assert control.balance() == Decimal("167.5")
+    assert Decimal(control.org()["balanceUsd"]) == Decimal("167.5")
 
 
 def test_the_replay_uses_the_held_key(control, login, fake_time, store):
     keys = iter(["held-key", "a-second-key"])
-    api = login(scope=LOGIN)
+    api = login(scope=LOGIN_SCOPE)
     result = buy(api, Decimal("25"), show=Approver(control, fake_time).show, new_key=lambda: next(keys),
                  clock=fake_time.clock, sleep=fake_time.sleep)
     assert result.idempotency_key == "held-key"
@@ -94,7 +94,7 @@ def test_the_step_up_asks_for_the_held_scopes_plus_billing(control, login, fake_
 
 @pytest.mark.parametrize("user,allow", [("owner@acme.test", False), ("member@acme.test", True)])
 def test_a_silent_downscope_stops_with_nothing_charged(control, login, fake_time, store, user, allow):
-    api = login(scope=LOGIN) if user.startswith("owner") else login(user, LOGIN)
+    api = login(scope=LOGIN_SCOPE) if user.startswith("owner") else login(user, LOGIN_SCOPE)
     result = purchase(api, fake_time, Approver(control, fake_time, user=user, allow=allow))
     assert result.outcome == "downscoped"
     assert "billing:manage" not in result.scope.split()
@@ -105,26 +105,26 @@ def test_a_silent_downscope_stops_with_nothing_charged(control, login, fake_time
 
 def test_a_denied_step_up_is_an_access_denied_error(control, login, fake_time):
     with pytest.raises(errors.OAuthError) as caught:
-        purchase(login(scope=LOGIN), fake_time, Approver(control, fake_time, deny=True, wait=1))
+        purchase(login(scope=LOGIN_SCOPE), fake_time, Approver(control, fake_time, deny=True, wait=1))
     assert caught.value.error == "access_denied"
     assert control.org()["charges"] == []
 
 
-def test_slow_down_adds_five_seconds_each_time(control, server, store):
-    frozen = FakeTime()  # the portal clock stands still, so every second poll looks too fast
+def test_slow_down_adds_five_seconds_each_time(control, store):
+    frozen = PortalTime()  # the portal clock stands still, so every second poll looks too fast
     approver = Approver(control, frozen, wait=3)
-    credentials = device_login(Transport(server.url), BILLING, approver.show,
+    credentials = device_login(Transport(control.url), BILLING_SCOPE, approver.show,
                                clock=frozen.clock, sleep=frozen.sleep)
     assert frozen.sleeps == [1, 6, 11]
     assert credentials.can_bill
 
 
-def test_the_portal_says_when_a_code_expired(control, server, fake_time):
+def test_the_portal_says_when_a_code_expired(control, fake_time):
     def walk_away(code):
         control.advance(600)
 
     with pytest.raises(errors.OAuthError) as caught:
-        device_login(Transport(server.url), BILLING, walk_away, clock=fake_time.clock, sleep=fake_time.sleep)
+        device_login(Transport(control.url), BILLING_SCOPE, walk_away, clock=fake_time.clock, sleep=fake_time.sleep)
     assert caught.value.error == "expired_token"
 
 
@@ -134,9 +134,9 @@ def test_the_client_stops_polling_when_the_code_expires(store):
                   "verification_uri_complete": "http://p/device?user_code=BCDF-GHJK",
                   "expires_in": 30, "interval": 5}, {})
     adapter = Scripted({DEVICE_CODE: [code], "POST /api/oauth/token": [pending] * 40})
-    time = FakeTime()
+    time = PortalTime()
     with pytest.raises(errors.OAuthError) as caught:
-        device_login(Transport("http://p", session_with(adapter)), BILLING, lambda shown: None,
+        device_login(Transport("http://p", session_with(adapter)), BILLING_SCOPE, lambda shown: None,
                      clock=time.clock, sleep=time.sleep)
     assert caught.value.error == "expired_token"
     assert time.sleeps == [1] * 30
@@ -146,10 +146,10 @@ def test_a_dropped_device_poll_is_repeated(store):
     code = (200, {"device_code": "dc", "user_code": "BCDF-GHJK", "verification_uri": "http://p/device",
                   "expires_in": 600, "interval": 5}, {})
     token = (200, {"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expires_in": 900,
-                   "scope": BILLING}, {})
+                   "scope": BILLING_SCOPE}, {})
     adapter = Scripted({DEVICE_CODE: [code], "POST /api/oauth/token": [requests.ConnectionError("x"), token]})
-    time = FakeTime()
-    credentials = device_login(Transport("http://p", session_with(adapter)), BILLING, lambda shown: None,
+    time = PortalTime()
+    credentials = device_login(Transport("http://p", session_with(adapter)), BILLING_SCOPE, lambda shown: None,
                                clock=time.clock, sleep=time.sleep)
     assert credentials.can_bill
     assert time.sleeps == [1]

@@ -137,13 +137,13 @@ def test_connection_refused_is_a_network_error():
     assert caught.value.error == "network_error"
 
 
-def test_a_stalled_portal_is_a_network_error(control, server):
-    control.fault("GET", "/api/billing/state", None, "stall", delayMs=600)
+def test_a_stalled_portal_is_a_network_error(control):
+    control.fault("GET", "/api/billing/state", None, "stall", delay_ms=600)
     with pytest.raises(NetworkError):
-        Transport(server.url, timeout=0.2).request("GET", "/api/billing/state")
+        Transport(control.url, timeout=0.2).request("GET", "/api/billing/state")
     # Let the stalled request finish before the next test resets the portal under it.
     deadline = time.monotonic() + 5
-    while not control.requests("GET", "/api/billing/state") and time.monotonic() < deadline:
+    while not control.journal(method="GET", path_prefix="/api/billing/state") and time.monotonic() < deadline:
         time.sleep(0.05)
 
 

@@ -31,7 +31,7 @@ def enter(context, person: Person) -> Terminal:
 def log_in(context, person: Person, scope: str) -> Terminal:
     """A login for `person` with exactly `scope`, minted by the control plane (no browser)."""
     terminal = enter(context, person)
-    terminal.log_in(context.control.mint(person.email, scope))
+    terminal.log_in(context.control.token(person.email, scope))
     return terminal
 
 

@@ -15,8 +15,8 @@ from client.credentials import Credentials, CredentialStore
 from client.errors import PortalError
 from client.journeys import BuyResult, ShowCode, buy, submit, with_step_up
 from client.transport import Transport
+from mockportal.testing import PortalTime
 
-from steps.support.portal import PortalTime
 from steps.support.vocabulary import Person
 from steps.support.wire import WireTap
 
