@@ -11,7 +11,7 @@ from mockportal.api import billing, control, inference, nous, oauth, spec, subsc
 from mockportal.errors import PortalError, RateLimited, register_error_handlers
 from mockportal.portal import Portal
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 64 * 1024  # the billing and OAuth surfaces; the inference API takes more
 
 
 class PortalFlask(Flask):

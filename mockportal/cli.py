@@ -11,7 +11,8 @@ from typing import TextIO
 
 import click
 
-from mockportal.app import MAX_BODY_BYTES, create_app
+from mockportal.api.inference import MAX_BODY_BYTES as LARGEST_BODY_BYTES
+from mockportal.app import create_app
 from mockportal.domain.clock import parse_iso
 from mockportal.serving import serve_in_process, serve_workers
 
@@ -90,7 +91,7 @@ def serve(host, port, database, scenario, no_control, control_token, frozen_cloc
 
     # Built in each worker after the fork: its own connections, and its own pid on each line.
     serve_workers(lambda: RequestLog(create_app(config), with_pid=True), host=host, port=port,
-                  workers=workers, threads=threads, max_body_bytes=MAX_BODY_BYTES, on_exit=remove_scratch,
+                  workers=workers, threads=threads, max_body_bytes=LARGEST_BODY_BYTES, on_exit=remove_scratch,
                   on_ready=lambda url: _banner(url, scenario, summary, no_control))
 
 

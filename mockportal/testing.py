@@ -36,6 +36,8 @@ CLOCKS = ("frozen", "running")
 # The demo scenario (CONTRACT.md section 8): what the verbs' defaults name.
 DEMO_ORG = "org_acme"
 DEMO_OWNER = "owner@acme.test"
+DEMO_PLAN_ORG = "org_pat"  # the demo's personal org, on Plus
+DEMO_PLAN_OWNER = "pat@pat.test"
 LOGIN_SCOPE = "inference:invoke tool:invoke"
 BILLING_SCOPE = "inference:invoke tool:invoke billing:manage"
 CLIENT_ID = "hermes-cli"
@@ -316,9 +318,15 @@ class Control:
 
     def edit_org(self, org_id: str = DEMO_ORG, **changes: Any) -> dict[str, Any]:
         """Change the org's fields, named as on the wire (`balanceUsd`, `cliBillingEnabled`,
-        `card={"brand", "last4"}` or None, `monthlyCapUsd`, `settleAfterSeconds`, `name`);
-        the org afterwards."""
+        `card={"brand", "last4"}` or None, `monthlyCapUsd`, `settleAfterSeconds`, `name`,
+        `kind`, `autoReloadCard`, `subscription={"tierId", "periodStart", "creditsRemaining",
+        "rolloverCredits", "pendingTierId", "cancelAtPeriodEnd"}` or None); the org afterwards."""
         return self.call("PATCH", f"/orgs/{org_id}", changes)
+
+    def edit_plan(self, org_id: str = DEMO_PLAN_ORG, **plan: Any) -> dict[str, Any]:
+        """Set some of the org's plan fields (a plan is started if it has none): what finishing
+        a payment on the portal, or Stripe's own bookkeeping, would change. The org afterwards."""
+        return self.edit_org(org_id, subscription=plan)
 
     def edit_user(self, email: str, **changes: Any) -> None:
         """Change a user's fields, named as on the wire (`role`)."""
@@ -348,6 +356,22 @@ class Control:
 
     def clear_faults(self) -> None:
         self.call("DELETE", "/faults")
+
+    def stripe(self, available: bool | None = None, *, retry_after: int | None = None) -> dict[str, Any]:
+        """The whole server's Stripe switch: `{"available", "retryAfter"}`, set first when
+        `available` is given (off: plan changes and upgrades answer 503 stripe_unavailable)."""
+        if available is None:
+            return self.call("GET", "/stripe")
+        return self.call("POST", "/stripe", _present(available=available, retryAfter=retry_after))
+
+    # -- inference ----------------------------------------------------------------------------
+    def replies(self, org_id: str = DEMO_ORG, *replies: dict[str, Any]) -> int:
+        """Queue what the org's next chat completions answer, in order: each `{"content",
+        "reasoning", "toolCalls": [{"name", "arguments", "id"}], "chunkDelayMs"}`; how many wait."""
+        return self.call("POST", "/inference/replies", {"org": org_id, "replies": list(replies)})["queued"]
+
+    def clear_replies(self, org_id: str | None = None) -> None:
+        self.call("DELETE", "/inference/replies", _present(org=org_id))
 
     def journal(self, limit: int | None = None, *, method: str | None = None,
                 path_prefix: str = "") -> list[dict[str, Any]]:
