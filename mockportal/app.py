@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, g, request
 
 from mockportal.api import billing, control, inference, nous, oauth, spec, subscriptions, web
+from mockportal.domain.faults import Stalls
 from mockportal.errors import PortalError, RateLimited, register_error_handlers
 from mockportal.portal import Portal
 
@@ -28,7 +29,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the portal app.
 
     Config: DATABASE (file path; None = in-memory), SCENARIO (seeded into a fresh database),
-    FROZEN_CLOCK_AT (epoch seconds; None = wall clock), CONTROL_ENABLED, CONTROL_TOKEN.
+    FROZEN_CLOCK_AT (epoch seconds; None = wall clock), CONTROL_ENABLED, CONTROL_TOKEN,
+    THREADS (the server's threads per process: half of them may stall in injected delays).
     """
     app = PortalFlask(__name__)
     app.config.from_mapping(
@@ -37,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         FROZEN_CLOCK_AT=None,
         CONTROL_ENABLED=True,
         CONTROL_TOKEN=None,
+        THREADS=8,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         PROVIDE_AUTOMATIC_OPTIONS=False,  # an automatic OPTIONS answers with an empty non-JSON body
         SESSION_COOKIE_NAME="mockportal_session",  # the approval page's sign-in and CSRF token
@@ -51,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                          scenario=app.config["SCENARIO"])
     app.extensions["mockportal"] = portal
     app.secret_key = portal.session_secret
+    stalls = Stalls(app.config["THREADS"])
     app.session_interface = web.ApprovalPageSessions()
 
     register_error_handlers(app)
@@ -74,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if fault.delay_ms:
             # A real stall (it is what the client must survive), with the fault's use
             # committed and the store free for every other request meanwhile.
-            with portal.store.outside_scope():
+            with stalls.slot(), portal.store.outside_scope():
                 time.sleep(fault.delay_ms / 1000)
         if fault.status is None:
             return None

@@ -96,8 +96,8 @@ class ServerProcess:
         self.process.wait(timeout=STOP_SECONDS)
 
     def stop(self) -> None:
-        """SIGINT, as Ctrl-C (gunicorn's quick stop: SIGTERM waits out keep-alive connections),
-        then SIGKILL if it has not exited within STOP_SECONDS."""
+        """SIGINT, as Ctrl-C, then SIGKILL if it has not exited within STOP_SECONDS (the master
+        gives a request still running 5 s, `serving.GRACEFUL_STOP_SECONDS`, to finish)."""
         if self.process is None:
             return
         if self.process.poll() is None:

@@ -1,41 +1,44 @@
-"""How `mockportal serve` runs a WSGI app: waitress in this process, or N gunicorn workers.
+"""How `mockportal serve` runs a WSGI app: granian, one master and N worker processes.
 
-One worker is waitress, pure Python on any OS. Several workers are gunicorn `gthread`
-workers forked by one master that owns the listening socket and supervises them (a crashed
-worker is replaced, SIGTERM drains them all), which a hand-rolled set of processes would have
-to re-invent. Rules keep holding across workers because every piece of state, the clock
-included, lives in one SQLite file; a worker holds nothing of its own but connections.
+One stack for every worker count, chosen by measurement (bench/RESULTS.md): granian's HTTP/1
+is Rust (hyper on tokio), so parsing, keep-alive and idle connections cost no Python thread;
+only the app runs in a worker's `threads` Python threads. The master owns the listening
+socket, forks the workers and supervises them (a crashed worker is replaced, SIGINT or
+SIGTERM stops them all, one that will not stop is killed after GRACEFUL_STOP_SECONDS).
+Rules keep holding across workers because every piece of state, the clock included, lives
+in one SQLite file; a worker holds nothing of its own but connections.
+
+The embedded test server (`mockportal.testing.PortalServer`) stays on waitress: granian
+serves WSGI only from processes it forks itself, never from a thread of a test process.
 """
 
 from __future__ import annotations
 
 import io
+import multiprocessing
+import socket
 from typing import Any, Callable
-
-from waitress.server import create_server
 
 WsgiApp = Callable[..., Any]
 OnReady = Callable[[str], None]  # called with the base URL once the socket accepts connections
 
-# Long enough for in-flight requests to finish, short enough that stopping a test server never
+# Long enough for in-flight requests to finish, short enough that stopping a server never
 # stalls a suite (a scripted 30 s fault delay is cut short).
 GRACEFUL_STOP_SECONDS = 5
-
 
 # How much of an oversized body is read and thrown away so the client gets to read the 413
 # instead of a connection reset; past this the connection may be reset (a guard, not a rule).
 DRAIN_LIMIT_BYTES = 1024 * 1024
-WAITRESS_HEADER_BYTES = 262144  # waitress's max_request_header_size
 
 
 class WholeBodies:
-    """WSGI middleware giving gunicorn's app the request bodies waitress would give it.
+    """WSGI middleware: a body sent without a length reaches the app whole and measured.
 
-    Waitress reads a chunked body whole and sets CONTENT_LENGTH; gunicorn passes the stream
-    on without it, and Werkzeug then cuts a body over `max_bytes` short instead of answering
-    413, so `{...64 KiB...}` would read as malformed JSON. Here a body without a length (which
-    gunicorn ends for us) is read up to one byte past the limit and given a CONTENT_LENGTH, and
-    an oversized body is drained (up to DRAIN_LIMIT_BYTES) before the app answers 413.
+    granian hands a chunked body on as a stream without CONTENT_LENGTH, and Werkzeug then
+    cuts a body over the app's limit short instead of answering 413, so `{...64 KiB...}`
+    would read as malformed JSON. Here a body without a length is read up to one byte past
+    `max_bytes` (the largest limit the app has) and given a CONTENT_LENGTH, and an oversized
+    body is drained (up to DRAIN_LIMIT_BYTES) before the app answers 413.
     """
 
     def __init__(self, app: WsgiApp, max_bytes: int):
@@ -45,7 +48,7 @@ class WholeBodies:
     def __call__(self, environ, start_response):
         stream = environ["wsgi.input"]
         declared = environ.get("CONTENT_LENGTH", "")
-        if not declared:
+        if not declared and environ.get("HTTP_TRANSFER_ENCODING"):
             body = stream.read(self.max_bytes + 1)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
@@ -63,46 +66,54 @@ class WholeBodies:
             remaining -= len(chunk)
 
 
-def serve_in_process(app: WsgiApp, *, host: str, port: int, threads: int, on_ready: OnReady) -> None:
-    """One process, `threads` waitress threads; `port=0` picks a free port."""
-    server = create_server(app, host=host, port=port, threads=threads, ident="mockportal")
-    on_ready(f"http://{host}:{server.effective_port}")
-    server.run()
+class _Measured:
+    """The app a worker builds, wrapped in WholeBodies: picklable, so it also reaches workers
+    started with `spawn` (Windows)."""
+
+    def __init__(self, make_app: Callable[[], WsgiApp], max_body_bytes: int):
+        self.make_app = make_app
+        self.max_body_bytes = max_body_bytes
+
+    def __call__(self, *_: Any, **__: Any) -> WsgiApp:
+        return WholeBodies(self.make_app(), self.max_body_bytes)
 
 
-def serve_workers(make_app: Callable[[], WsgiApp], *, host: str, port: int, workers: int,
-                  threads: int, max_body_bytes: int, on_ready: OnReady,
-                  on_exit: Callable[[], None] = lambda: None) -> None:
-    """`workers` forked processes of `threads` threads each, sharing one listening socket.
+def serve(make_app: Callable[[], WsgiApp], *, host: str, port: int, workers: int, threads: int,
+          max_body_bytes: int, on_ready: OnReady, on_exit: Callable[[], None] = lambda: None) -> None:
+    """`workers` processes of `threads` app threads each, sharing one listening socket;
+    `port=0` picks a free port.
 
-    `make_app` runs in each worker after the fork, never in the master: an SQLite connection
-    must not cross a fork. `on_exit` runs once, in the master, when the server stops.
+    `make_app` runs in each worker, never in the master: an SQLite connection must not cross
+    a fork. It must be picklable (a module-level function or a `functools.partial` of one).
+    `on_ready` runs in the master once the socket is bound, `on_exit` once it has stopped.
     """
-    from gunicorn.app.base import BaseApplication  # Unix only; one worker needs no gunicorn
+    from granian.constants import Interfaces
+    from granian.net import SocketSpec
+    from granian.server import MPServer
 
-    def when_ready(arbiter) -> None:
-        bound_host, bound_port = arbiter.LISTENERS[0].sock.getsockname()[:2]
+    class Master(MPServer):
+        def _init_shared_socket(self) -> None:
+            """Bind here, once, for every worker (granian's own choice on Linux is a socket per
+            worker bound as each starts): the banner is printed only once a connection would
+            be queued, `--port 0` has one port, and one queue feeds whichever worker is free."""
+            self._ssp, self._shd = None, SocketSpec(self.bind_addr, self.bind_port, self.backlog).build()
+            self._sfd = self._shd.get_fd()
+            self._sso = socket.socket(fileno=self._sfd)
+            self._sso.set_inheritable(True)
+            self._sso.listen(self.backlog)  # granian's workers would; connections queue from now on
+
+    if "fork" in multiprocessing.get_all_start_methods():
+        # The workers inherit the socket above; `spawn` (the default from Python 3.14) would not.
+        multiprocessing.set_start_method("fork", force=True)
+    master = Master("mockportal", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
+                    blocking_threads=threads, respawn_failed_workers=True,
+                    workers_kill_timeout=GRACEFUL_STOP_SECONDS, websockets=False,
+                    log_level="error")  # its warning about threads above 2 x cores is no news here
+
+    @master.on_startup
+    def ready() -> None:
+        bound_host, bound_port = master._sso.getsockname()[:2]
         on_ready(f"http://{bound_host}:{bound_port}")
 
-    options = {
-        "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": threads,
-        "preload_app": False, "graceful_timeout": GRACEFUL_STOP_SECONDS, "proc_name": "mockportal",
-        "loglevel": "warning", "accesslog": None,  # the app logs its own request lines
-        # Otherwise every gunicorn on the machine shares ~/.gunicorn/gunicorn.ctl.
-        "control_socket_disable": True,
-        "when_ready": when_ready, "on_exit": lambda arbiter: on_exit(),
-        # Waitress has no request-line limit and 256 KiB of headers; gunicorn's 4 KiB and 8 KiB
-        # limits would answer a long charge id or token with an HTML 414/431 page instead
-        # (0 lifts the line limit; a field size of 0 would mean gunicorn's default).
-        "limit_request_line": 0, "limit_request_field_size": WAITRESS_HEADER_BYTES,
-    }
-
-    class Workers(BaseApplication):
-        def load_config(self) -> None:
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> WsgiApp:
-            return WholeBodies(make_app(), max_body_bytes)
-
-    Workers().run()
+    master.on_shutdown(on_exit)
+    master.serve(target_loader=_Measured(make_app, max_body_bytes), wrap_loader=False)

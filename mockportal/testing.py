@@ -61,7 +61,8 @@ class PortalServer:
         self.clock = clock
         self.control_token = control_token
         self.app = create_app({"FROZEN_CLOCK_AT": TEST_EPOCH if clock == "frozen" else None,
-                               "SCENARIO": scenario, "CONTROL_TOKEN": control_token, **(config or {})})
+                               "SCENARIO": scenario, "CONTROL_TOKEN": control_token, "THREADS": threads,
+                               **(config or {})})
         self._server = create_server(self.app, host="127.0.0.1", port=0, threads=threads,
                                      ident="mockportal")
         self.url = f"http://127.0.0.1:{self._server.effective_port}"

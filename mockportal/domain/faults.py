@@ -6,9 +6,13 @@ answer, without the portal's real rules being touched.
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import Iterator
 
+from mockportal.errors import PortalError
 from mockportal.store import Store
 
 MAX_DELAY_MS = 30_000
@@ -47,3 +51,28 @@ class Faults:
     def clear(self) -> None:
         with self._store.transaction():
             self._store.clear_faults()
+
+
+class Stalls:
+    """A worker's stalls: at most half its threads (rounded down) sleep in an injected delay at
+    once, so stalled requests never take every thread and other paths keep being answered.
+
+    Process-local on purpose: each worker has threads of its own. A request that would stall
+    past the cap is answered at once, 503 `stall_limit`, instead of being delayed.
+    """
+
+    def __init__(self, threads: int):
+        self.slots = threads // 2
+        self._free = threading.BoundedSemaphore(self.slots) if self.slots else None
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Rule: a stall needs a free slot; without one the request is refused at once."""
+        if self._free is None or not self._free.acquire(blocking=False):
+            raise PortalError("stall_limit", f"At most {self.slots} requests stall at once (half of this "
+                              "worker's threads); this one was not delayed. Stall fewer at once, or "
+                              "serve with more --threads.", status=503)
+        try:
+            yield
+        finally:
+            self._free.release()
