@@ -69,7 +69,7 @@ def test_a_stalled_request_leaves_the_portal_free_for_every_other_request():
     with PortalServer() as server:
         control = server.control()
         headers = control.bearer("owner@acme.test")
-        control.fault("GET", "/openapi.json", delay_ms=3000)
+        control.fault("GET", "/openapi.json", delay_ms=2000)
         answers = []
         stalled = threading.Thread(target=lambda: answers.append(requests.get(server.url + "/openapi.json",
                                                                               timeout=10).status_code))

@@ -2,7 +2,7 @@
 answers meanwhile. A real server, since the Flask test client cannot overlap requests.
 
 The scripted replies wait between chunks for real (that is what a slow model does), so these
-tests take about a second of wall time; what they assert is order, never a duration.
+tests take under a second of wall time each; what they assert is order, never a duration.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import requests
 
 from mockportal.testing import DEMO_PLAN_ORG, DEMO_PLAN_OWNER, PortalServer
 
-SLOW = {"content": "one two three four five six", "chunkDelayMs": 150}
+SLOW = {"content": "one two three four five six", "chunkDelayMs": 100}
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from mockportal.testing import Control
 
 THREADS = 4  # per worker, so half of them (2) may stall
 IDLE_CONNECTIONS = 300
-STALL_MS = 2000
+STALL_MS = 1500
 STALLED_REQUESTS = 16
 ANSWER_WITHIN = 1.0  # seconds, for a normal request while the server is under one of these
 
@@ -78,7 +78,7 @@ def test_stalled_requests_leave_threads_for_every_other_path(server, headers):
     threads = [threading.Thread(target=stalled, args=(i,)) for i in range(STALLED_REQUESTS)]
     for thread in threads:
         thread.start()
-    time.sleep(0.3)  # every stalled request has arrived: the refused ones are answered already
+    time.sleep(0.2)  # every stalled request has arrived: the refused ones are answered already
     assert answered_in(server, headers) < ANSWER_WITHIN
     for thread in threads:
         thread.join()
