@@ -76,6 +76,7 @@ PORTALS = ("portal", "portal2")
 TARGET_TITLES = {"portal": "portal 1 worker", "portal2": "portal 2 workers", "flask": "flask floor",
                  "bare": "bare (granian)", "bjoern": "bare (bjoern)", "prism": "Prism"}
 RATIOS = (("portal", "prism"), ("portal2", "prism"), ("portal", "bare"), ("bare", "bjoern"))
+LOADS: list[float] = []  # the 1-minute load average at the start of each cell
 BEGIN, END = "<!-- GENERATED: bench/run.py rewrites from here -->", "<!-- END GENERATED -->"
 
 
@@ -312,6 +313,7 @@ def measure(targets: list[Target], plans: dict[str, Path], tokens: list[str], se
                     [(e, c, [t for t in order if t.name in PORTALS]) for e, c in itertools.product(
                         COMPLETIONS, COMPLETION_CONCURRENCY)]
             for endpoint, concurrency, cell_targets in cells:
+                LOADS.append(os.getloadavg()[0])
                 for target in cell_targets:
                     server, url = running[target.name]
                     profiled = target.profiled and concurrency == 16 and round_number == 0
@@ -495,8 +497,8 @@ def report(results: dict[str, dict], args, load_before: float, prism_note: str, 
     lines = [
         BEGIN, "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}, Python "
-        f"{platform.python_version()}); load average {load_before:.2f} before the run and "
-        f"{os.getloadavg()[0]:.2f} after it (other work shares the machine). Server: granian, `--threads "
+        f"{platform.python_version()}); load average {load_before:.2f} before the run, "
+        f"{min(LOADS):.2f}-{max(LOADS):.2f} during it (other work shares the machine). Server: granian, `--threads "
         f"{args.threads}`, one worker and two. wrk {args.seconds:g} s per run after a 1 s warm-up, 2 wrk "
         "threads (1 at c=1) on the same cores; every cell is the mean of two runs, the rounds in opposite "
         "orders of targets, all servers up at once.",
