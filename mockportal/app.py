@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from mockportal.api import billing, control, inference, nous, oauth, spec, subscriptions, web
+from mockportal.api import billing, control, guard, inference, nous, oauth, spec, subscriptions, web
 from mockportal.errors import PortalError, RateLimited, register_error_handlers
 from mockportal.portal import Portal
 
@@ -28,7 +28,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the portal app.
 
     Config: DATABASE (file path; None = in-memory), SCENARIO (seeded into a fresh database),
-    FROZEN_CLOCK_AT (epoch seconds; None = wall clock), CONTROL_ENABLED, CONTROL_TOKEN.
+    FROZEN_CLOCK_AT (epoch seconds; None = wall clock), CONTROL_ENABLED, CONTROL_TOKEN,
+    BIND_HOST (the address served on, allowed as a Host besides the loopback names) and
+    PUBLIC_URL (the origin a proxy serves it under, allowed as a Host too; see `api/guard.py`).
     """
     app = PortalFlask(__name__)
     app.config.from_mapping(
@@ -37,6 +39,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         FROZEN_CLOCK_AT=None,
         CONTROL_ENABLED=True,
         CONTROL_TOKEN=None,
+        BIND_HOST=None,
+        PUBLIC_URL=None,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         PROVIDE_AUTOMATIC_OPTIONS=False,  # an automatic OPTIONS answers with an empty non-JSON body
         SESSION_COOKIE_NAME="mockportal_session",  # the approval page's sign-in and CSRF token
@@ -46,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The contract forbids redirects; Werkzeug would redirect `//x` and `x/` otherwise.
     app.url_map.strict_slashes = False
     app.url_map.merge_slashes = False
+    app.extensions["served_hosts"] = guard.ServedHosts(app.config["BIND_HOST"], app.config["PUBLIC_URL"])
 
     portal = Portal.open(app.config["DATABASE"], frozen_at=app.config["FROZEN_CLOCK_AT"],
                          scenario=app.config["SCENARIO"])
@@ -63,6 +68,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(spec.bp)
     if app.config["CONTROL_ENABLED"]:
         app.register_blueprint(control.bp)
+
+    app.before_request(guard.check_host)  # first: a refused request touches nothing
 
     @app.before_request
     def _inject_fault():

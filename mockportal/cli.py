@@ -12,6 +12,7 @@ from typing import TextIO
 import click
 
 from mockportal.api.inference import MAX_BODY_BYTES as LARGEST_BODY_BYTES
+from mockportal.api.guard import is_loopback, parse_public_url
 from mockportal.app import create_app
 from mockportal.domain.clock import parse_iso
 from mockportal.serving import serve_in_process, serve_workers
@@ -43,6 +44,15 @@ class RequestLog:
             self.stream.flush()
 
 
+def _public_url(_ctx, _param, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_public_url(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    return value
+
+
 @click.group()
 def main() -> None:
     """mockportal: a fake Nous Portal terminal-billing API for offline use and CI."""
@@ -62,15 +72,27 @@ def main() -> None:
               help="Processes sharing one database; more than 1 runs gunicorn (Unix).")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(min=1),
               help="Threads per worker.")
+@click.option("--public-url", default=None, metavar="URL", callback=_public_url,
+              help="The origin a proxy serves the portal under (https://portal.example); "
+                   "requests naming it are served, besides loopback names and --host.")
+@click.option("--allow-unguarded-control", is_flag=True,
+              help="Serve /_mock without --control-token on a non-loopback --host.")
 def serve(host, port, database, scenario, no_control, control_token, frozen_clock, workers,
-          threads) -> None:
+          threads, public_url, allow_unguarded_control) -> None:
     """Serve the portal."""
+    unguarded = not (no_control or control_token or is_loopback(host))
+    if unguarded and not allow_unguarded_control:
+        click.echo(f"mockportal: refusing to serve an unguarded /_mock control plane on {host}: anyone "
+                   "who can reach it could reset the portal and mint billing tokens; add --control-token "
+                   "T, --no-control, or --allow-unguarded-control.", err=True)
+        sys.exit(2)
     config = {
         "DATABASE": database, "SCENARIO": scenario, "CONTROL_ENABLED": not no_control,
-        "CONTROL_TOKEN": control_token,
+        "CONTROL_TOKEN": control_token, "BIND_HOST": host, "PUBLIC_URL": public_url,
         "FROZEN_CLOCK_AT": parse_iso(frozen_clock) if frozen_clock else None,
     }
-    control = "off" if no_control else ("on, token required" if control_token else "on")
+    control = "off" if no_control else ("on, token required" if control_token else
+                                        "on, UNGUARDED on the network" if unguarded else "on")
     if workers == 1:
         summary = f"db {database or 'in-memory'}, control plane {control}"
         serve_in_process(RequestLog(create_app(config)), host=host, port=port, threads=threads,

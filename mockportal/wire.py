@@ -7,6 +7,7 @@ reported (gate 7 of a charge comes after the spending gates), the HTTP layer onl
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -95,6 +96,15 @@ def require_whole(value: Any, field: str, low: int, high: int) -> int:
     if number != number.to_integral_value() or not low <= number <= high:
         raise InvalidRequest("validation_failed", f"{field} must be a whole number from {low} to {high}.")
     return int(number)
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def is_ascii_digits(text: str) -> bool:
+    """`0`-`9` only. `str.isdigit` is true of every Unicode digit (`²`, `٣`), which `int` then
+    refuses or reads as another number."""
+    return _ASCII_DIGITS.fullmatch(text) is not None
 
 
 def require_bool(value: Any, field: str) -> bool:

@@ -35,9 +35,9 @@ def test_device_code_answers_every_field_of_the_contract(portal):
 
 def test_verification_uris_are_absolute_on_the_host_the_client_called(client):
     response = client.post("/api/oauth/device/code", data={"client_id": "hermes-cli"},
-                           base_url="http://portal.test:8765")
-    assert response.json["verification_uri"] == "http://portal.test:8765/device"
-    assert response.json["verification_uri_complete"].startswith("http://portal.test:8765/device?user_code=")
+                           base_url="http://127.0.0.1:8765")
+    assert response.json["verification_uri"] == "http://127.0.0.1:8765/device"
+    assert response.json["verification_uri_complete"].startswith("http://127.0.0.1:8765/device?user_code=")
 
 
 def test_every_login_gets_its_own_codes(portal):

@@ -6,7 +6,7 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, request
 
-from mockportal.api import json_object, portal
+from mockportal.api import guard, json_object, portal
 from mockportal.domain.clock import iso
 from mockportal.domain.tokens import ACCESS_TOKEN_SECONDS
 from mockportal.errors import InvalidRequest, Unauthenticated
@@ -25,6 +25,10 @@ def _require_control_token():
     expected = current_app.config["CONTROL_TOKEN"]
     if expected and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {expected}"):
         raise Unauthenticated("control_token_required", "Send Authorization: Bearer <control token>.")
+
+
+# A web page may post anything to a local portal; only JSON writes are the control plane's.
+guard.require_json_writes(bp)
 
 
 def _ok(**extra):
