@@ -31,7 +31,7 @@ class Reply:
 def retry_after(headers: Mapping[str, str]) -> int | None:
     """`Retry-After` in whole seconds; the HTTP-date form and garbage read as absent."""
     value = headers.get("Retry-After", "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None  # not `²`
 
 
 def json_object(response: requests.Response) -> dict[str, Any] | None:

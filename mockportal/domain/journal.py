@@ -11,6 +11,7 @@ from typing import Any
 
 from mockportal.domain.clock import Clock, iso
 from mockportal.store import Store
+from mockportal.store.control import JOURNAL_LIMIT as ENTRIES_KEPT  # the newest, oldest dropped first
 
 
 class Journal:
