@@ -22,6 +22,11 @@ from mockportal.errors import Conflict, NotFound, OAuthError
 from mockportal.store import Store
 
 DEVICE_CODE_SECONDS = 600
+# Forgotten a day after expiry: until then a late poll still reads `expired_token`, not
+# `invalid_grant`. No more than the newest MAX_DEVICE_CODES are kept, whatever their age
+# (starting a login needs no credentials, so anyone can ask for codes).
+DEVICE_CODE_KEPT_SECONDS = 24 * 3600
+MAX_DEVICE_CODES = 10_000
 POLL_INTERVAL_SECONDS = 5
 # slow_down is for clients polling faster than once a second. A client that sleeps 1 s between
 # polls can still reach us a little under 1 s after our previous reading of the clock (its
@@ -100,9 +105,12 @@ class DeviceCodes:
 
     def start(self, client_id: str, scope: str | None) -> DeviceCodePair:
         """A fresh code pair for a registered client; unknown scopes are dropped, none asked
-        means the normal login scopes."""
+        means the normal login scopes. Old codes are forgotten first (DEVICE_CODE_KEPT_SECONDS,
+        MAX_DEVICE_CODES)."""
         require_client(client_id)
         with self._store.transaction():
+            now = self._clock.now()
+            self._store.purge_device_codes(now - DEVICE_CODE_KEPT_SECONDS, MAX_DEVICE_CODES - 1)
             user_code = _new_user_code()
             while self._store.device_code_for_user_code(user_code) is not None:
                 user_code = _new_user_code()
@@ -110,7 +118,7 @@ class DeviceCodes:
             self._store.insert_device_code({
                 "device_code": device_code, "user_code": user_code, "client_id": client_id,
                 "scope": normalise_scope(scope), "status": PENDING,
-                "expires_at": self._clock.now() + DEVICE_CODE_SECONDS})
+                "expires_at": now + DEVICE_CODE_SECONDS})
         return DeviceCodePair(device_code, user_code, DEVICE_CODE_SECONDS, POLL_INTERVAL_SECONDS)
 
     # -- the terminal's side ----------------------------------------------------------------

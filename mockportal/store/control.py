@@ -17,7 +17,9 @@ class ControlTables:
         return self._all("SELECT * FROM faults WHERE remaining > 0 ORDER BY id")
 
     def consume_fault(self, fault_id: int) -> None:
+        """One use of a fault; a used-up one is forgotten, so the next lookup reads only live ones."""
         self._run("UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (fault_id,))
+        self._run("DELETE FROM faults WHERE id = ? AND remaining <= 0", (fault_id,))
 
     def clear_faults(self) -> None:
         self._run("DELETE FROM faults")
