@@ -258,6 +258,15 @@ def test_unknown_scopes_asked_for_are_dropped(portal):
     assert portal.login(scope="inference:invoke admin:everything")["scope"] == "inference:invoke"
 
 
+@pytest.mark.parametrize("scope", ["admin:everything", "billing inference", "INFERENCE:INVOKE", "\u00e9"])
+def test_a_login_asking_only_for_unknown_scopes_is_invalid_scope(portal, scope):
+    """RFC 6749 section 5.2: rather than a login for nothing, which the terminal would take for
+    what it asked."""
+    response = portal.client.post("/api/oauth/device/code", data={"client_id": "hermes-cli", "scope": scope})
+    assert response.status_code == 400 and response.json["error"] == "invalid_scope", response.json
+    assert "inference:invoke" in response.json["error_description"]
+
+
 def test_the_approving_users_org_is_the_tokens_org(portal):
     body = portal.login("owner@globex.test")
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})

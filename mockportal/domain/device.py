@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from mockportal.domain.clock import Clock
 from mockportal.domain.orgs import can_change_plan
-from mockportal.domain.tokens import (BILLING_MANAGE, KNOWN_CLIENTS, Tokens, normalise_scope,
+from mockportal.domain.tokens import (BILLING_MANAGE, KNOWN_CLIENTS, KNOWN_SCOPES, Tokens, normalise_scope,
                                       require_client)
 from mockportal.errors import Conflict, NotFound, OAuthError
 from mockportal.store import Store
@@ -105,9 +105,13 @@ class DeviceCodes:
 
     def start(self, client_id: str, scope: str | None) -> DeviceCodePair:
         """A fresh code pair for a registered client; unknown scopes are dropped, none asked
-        means the normal login scopes. Old codes are forgotten first (DEVICE_CODE_KEPT_SECONDS,
-        MAX_DEVICE_CODES)."""
+        means the normal login scopes, only unknown ones is `invalid_scope`. Old codes are
+        forgotten first (DEVICE_CODE_KEPT_SECONDS, MAX_DEVICE_CODES)."""
         require_client(client_id)
+        requested = normalise_scope(scope)
+        if not requested:
+            raise OAuthError("invalid_scope", "None of the scopes asked for is known; ask for some of "
+                             f"{' '.join(KNOWN_SCOPES)}.")
         with self._store.transaction():
             now = self._clock.now()
             self._store.purge_device_codes(now - DEVICE_CODE_KEPT_SECONDS, MAX_DEVICE_CODES - 1)
@@ -117,7 +121,7 @@ class DeviceCodes:
             device_code = "dc_" + secrets.token_urlsafe(32)
             self._store.insert_device_code({
                 "device_code": device_code, "user_code": user_code, "client_id": client_id,
-                "scope": normalise_scope(scope), "status": PENDING,
+                "scope": requested, "status": PENDING,
                 "expires_at": now + DEVICE_CODE_SECONDS})
         return DeviceCodePair(device_code, user_code, DEVICE_CODE_SECONDS, POLL_INTERVAL_SECONDS)
 
