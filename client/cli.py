@@ -472,8 +472,12 @@ def describe_upgrade(result: UpgradeResult, plan: Subscription) -> bool:
     return False
 
 
-def describe_change(change: PendingChange, fallback: str) -> None:
-    click.echo(change.message or fallback)
+def change_plan(app: App, write: Callable[[Subscription], PendingChange],
+                fallback: Callable[[PendingChange], str]) -> None:
+    """A chargeless change of an existing plan: the portal's own sentence for it, else ours."""
+    current = with_plan(app)
+    change = app.with_step_up(lambda: write(current))
+    click.echo(change.message or fallback(change))
 
 
 @plan.command(name="downgrade")
@@ -481,27 +485,24 @@ def describe_change(change: PendingChange, fallback: str) -> None:
 @click.pass_obj
 def plan_downgrade(app: App, tier: str) -> None:
     """Move to a cheaper (or same-price) TIER at the end of the cycle; nothing is charged."""
-    target = tier_id(with_plan(app), tier)
-    change = app.with_step_up(lambda: app.api.schedule_change(target))
-    describe_change(change, f"Scheduled: you move to {change.target_tier_name or target} on {day(change.effective_at)}.")
+    change_plan(app, lambda current: app.api.schedule_change(tier_id(current, tier)),
+                lambda change: f"Scheduled: you move to {change.target_tier_name} on {day(change.effective_at)}.")
 
 
 @plan.command(name="cancel")
 @click.pass_obj
 def plan_cancel(app: App) -> None:
     """End the plan at the end of the cycle; what you bought is kept."""
-    with_plan(app)
-    change = app.with_step_up(app.api.schedule_cancellation)
-    describe_change(change, f"Scheduled: the plan ends on {day(change.effective_at)} and will not renew.")
+    change_plan(app, lambda current: app.api.schedule_cancellation(),
+                lambda change: f"Scheduled: the plan ends on {day(change.effective_at)} and will not renew.")
 
 
 @plan.command(name="resume")
 @click.pass_obj
 def plan_resume(app: App) -> None:
     """Take back a scheduled downgrade or cancellation: the plan renews as it is."""
-    with_plan(app)
-    change = app.with_step_up(app.api.clear_pending_change)
-    describe_change(change, "Undone: your plan renews as it is.")
+    change_plan(app, lambda current: app.api.clear_pending_change(),
+                lambda change: "Undone: your plan renews as it is.")
 
 
 # -- inference (CONTRACT.md §10) ---------------------------------------------------------------
