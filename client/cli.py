@@ -66,7 +66,8 @@ NEXT_STEPS = {
 }
 
 # The inference API's own words for codes it shares with billing.
-CHAT_STEPS = {**NEXT_STEPS, "rate_limited": "The portal's chat rate limit is reached; try again in {retry_after} seconds."}
+CHAT_STEPS = {**NEXT_STEPS,
+              "rate_limited": "The portal's chat rate limit is reached; try again in {retry_after} seconds."}
 
 FAILURE_REASONS = {
     "card_declined": "The card was declined. Use another card in the portal.",
@@ -315,7 +316,8 @@ def describe_plan(plan: Subscription) -> list[str]:
         lines.append("Plan:            Free (no subscription)")
     else:
         price = next((f" at {per_month(tier.price)}" for tier in plan.tiers if tier.tier_id == current.tier_id), "")
-        lines += [f"Plan:            {current.tier_name}{price}, {format_usd(current.monthly_credits)} of usage a month",
+        included = format_usd(current.monthly_credits)
+        lines += [f"Plan:            {current.tier_name}{price}, {included} of usage a month",
                   f"Left to spend:   {format_usd(current.credits_remaining)} this cycle",
                   f"Cycle ends:      {day(current.cycle_ends_at)}",
                   f"Pending change:  {pending(current)}"]
@@ -432,7 +434,8 @@ def plan_upgrade(app: App, tier: str, yes: bool) -> None:
 def describe_upgrade(result: UpgradeResult, plan: Subscription) -> bool:
     """Say what came of the upgrade; True when she ends on the tier she asked for."""
     answer = result.answer
-    name = (answer and answer.target_tier_name) or (result.preview and result.preview.target_tier_name) or result.tier_id
+    name = ((answer and answer.target_tier_name) or (result.preview and result.preview.target_tier_name)
+            or result.tier_id)
     if result.outcome == "upgraded":
         charged = ("" if answer.amount_charged_cents is None
                    else f": {format_usd(Decimal(answer.amount_charged_cents) / 100)} charged now")
@@ -527,12 +530,20 @@ def models(app: App) -> None:
 def chat_command(app: App, prompt: str, model: str) -> None:
     """Ask MODEL one question; the reply streams in, then what it cost and what is left."""
 
+    shown = []  # the reply's text so far, on a line not yet ended
+
+    def show_text(text: str) -> None:
+        shown.append(text)
+        click.echo(text, nl=False)
+
     def show_tool_call(call: ToolCall) -> None:
-        click.echo(f"\n[the model asked to run {call.name} {call.arguments}; this terminal runs no tools]")
+        click.echo(("\n" if shown else "") + f"[the model asked to run {call.name} {call.arguments}; "
+                   "this terminal runs no tools]")
+        shown.clear()
 
     try:
-        turn = chat(app.inference, Conversation(model), prompt, on_text=lambda text: click.echo(text, nl=False),
-                    on_tool_call=show_tool_call, sleep=app.sleep)
+        turn = chat(app.inference, Conversation(model), prompt, on_text=show_text, on_tool_call=show_tool_call,
+                    sleep=app.sleep)
     except PortalError as error:
         app.end_progress()
         report(error, app.base_url, CHAT_STEPS)

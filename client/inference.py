@@ -100,7 +100,8 @@ class Account:
 
 
 def models_from(body: dict[str, Any]) -> dict[str, Model]:
-    return {entry["id"]: Model(entry["id"], str(entry.get("name") or entry["id"]), int(entry.get("context_length") or 0),
+    return {entry["id"]: Model(entry["id"], str(entry.get("name") or entry["id"]),
+                               int(entry.get("context_length") or 0),
                                Pricing(parse_money(entry["pricing"]["prompt"]),
                                        parse_money(entry["pricing"]["completion"])))
             for entry in body["data"]}

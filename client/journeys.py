@@ -291,41 +291,46 @@ def send_chat(api: InferenceApi, conversation: Conversation, tools: Mapping[str,
     """One request of the conversation. A 429 that is no genuine limit waits its Retry-After
     (at most 10 min) and is sent again; a 402 is sent again once only if the account says
     credits remain, else it stands, pointing to where credits are bought."""
-    asked_account = False
-    for attempt in range(1, CHAT_ATTEMPTS + 1):
+    attempts, asked_account = 1, False
+    while True:
         try:
             return api.stream_chat(conversation.model, conversation.messages, tools=tool_specs(tools),
                                    on_text=on_text)
         except RateLimited as error:
-            if genuine_limit(error) or attempt == CHAT_ATTEMPTS:
+            if genuine_limit(error) or attempts == CHAT_ATTEMPTS:
                 raise
+            attempts += 1
             sleep(min(float(error.retry_after or POLL_INTERVAL), MAX_CHAT_WAIT))
         except NoUsableCredits as error:
             error.portal_url = urljoin(api.session.transport.base_url + "/", TOPUP_PATH)
             if asked_account or api.account().allowed is not True:
                 raise
             asked_account = True
-    raise AssertionError("unreachable")
 
 
 def chat(api: InferenceApi, conversation: Conversation, prompt: str, *, tools: Mapping[str, Tool] | None = None,
-         on_text: Callable[[str], None] = lambda text: None, on_tool_call: Callable[[ToolCall], None] = lambda call: None,
-         sleep: Sleep = time.sleep) -> Turn:
+         on_text: Callable[[str], None] = lambda text: None,
+         on_tool_call: Callable[[ToolCall], None] = lambda call: None, sleep: Sleep = time.sleep) -> Turn:
     """The chat journey: one turn of the conversation. Raises `PortalError` for a refusal."""
     tools = tools or {}
     if conversation.pricing is None:
         conversation.pricing = model_pricing(api, conversation.model)
+    said_before = len(conversation.messages)
     conversation.messages.append({"role": "user", "content": prompt})
     replies: list[Reply] = []
-    for _ in range(TOOL_ROUNDS + 1):
-        reply = send_chat(api, conversation, tools, on_text, sleep)
-        replies.append(reply)
-        conversation.messages.append(reply.message())
-        if not reply.tool_calls:
-            break
-        for call in reply.tool_calls:
-            on_tool_call(call)
-            conversation.messages.append(tool_message(call, tools))
+    try:
+        for _ in range(TOOL_ROUNDS + 1):
+            reply = send_chat(api, conversation, tools, on_text, sleep)
+            replies.append(reply)
+            conversation.messages.append(reply.message())
+            if not reply.tool_calls:
+                break
+            for call in reply.tool_calls:
+                on_tool_call(call)
+                conversation.messages.append(tool_message(call, tools))
+    except PortalError:
+        del conversation.messages[said_before:]  # a refused turn leaves the conversation as it was
+        raise
     costs = [conversation.pricing.cost(reply.usage) for reply in replies
              if conversation.pricing is not None and reply.usage is not None]
     try:

@@ -159,6 +159,16 @@ def test_a_402_the_account_contradicts_is_sent_once_more(login, fake_time):
     assert [r.path_url for r in adapter.sent].count("/v1/chat/completions") == 2
 
 
+def test_a_refused_turn_leaves_the_conversation_as_it_was(control, chatter, fake_time):
+    api, conversation = chatter(), Conversation(SONNET)
+    ask(api, fake_time, "First?", conversation=conversation)
+    said = list(conversation.messages)
+    no_usable_credits(control)
+    with pytest.raises(errors.NoUsableCredits):
+        ask(api, fake_time, "Second?", conversation=conversation)
+    assert conversation.messages == said
+
+
 def test_a_free_model_answers_with_nothing_left_and_costs_nothing(control, chatter, fake_time):
     no_usable_credits(control)
     turn = ask(chatter(), fake_time, model=FREE)
@@ -195,8 +205,9 @@ def test_a_rate_limit_that_keeps_answering_is_given_up(control, chatter, fake_ti
 
 def test_a_genuine_rate_limit_is_not_waited_out(login, fake_time):
     limited = (429, {"error": {"message": "Rate limit", "type": "rate_limit_error", "code": "rate_limited"}},
-               {"Retry-After": "1800", "x-ratelimit-remaining-requests-1h": "0", "x-ratelimit-reset-requests-1h": "1800",
-                "x-ratelimit-remaining-requests": "12", "x-ratelimit-reset-requests": "20"})
+               {"Retry-After": "1800", "x-ratelimit-remaining-requests-1h": "0",
+                "x-ratelimit-reset-requests-1h": "1800", "x-ratelimit-remaining-requests": "12",
+                "x-ratelimit-reset-requests": "20"})
     adapter = Scripted({"GET /v1/models": [(200, {"data": []}, {})], CHAT: [limited]})
     with pytest.raises(errors.RateLimited) as caught:
         ask(InferenceApi(login().session, Transport("http://p/v1", session_with(adapter))), fake_time)
@@ -258,6 +269,18 @@ def test_chat_prints_the_reply_then_its_cost_and_what_is_left(run, as_user, cont
     assert (f"Cost: ${Decimal(completion['costUsd'])} ({completion['promptTokens']} prompt + "
             f"{completion['completionTokens']} completion tokens)\n") in result.stderr
     assert f"Left to spend: ${grant + rollover + purchased} (the portal's figure after this reply)\n" in result.stderr
+
+
+def test_chat_says_it_runs_no_tools_and_asks_again(run, as_user, control):
+    as_user(DEMO_PLAN_OWNER, INFERENCE)
+    ls = {"name": "terminal", "arguments": {"command": "ls"}}
+    control.replies(DEMO_PLAN_ORG, {"content": "Let me look.", "toolCalls": [ls]}, {"content": "I could not look."})
+    result = run("chat", "What files do I have?")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ('Let me look.\n'
+                             '[the model asked to run terminal {"command": "ls"}; this terminal runs no tools]\n'
+                             "I could not look.\n")
+    assert len(control.org(DEMO_PLAN_ORG)["completions"]) == 2
 
 
 def test_chat_with_no_usable_credits_says_to_buy(run, as_user, control):
