@@ -312,7 +312,8 @@ def test_with_a_control_token_the_page_asks_for_it_and_shows_nothing_else(guarde
     response = Dashboard(guarded.test_client()).open()
     assert response.status_code == 401 and 'name="token"' in text(response)
     assert "Acme" not in text(response) and "142.5" not in text(response)
-    assert guarded.test_client().get("/_mock/dashboard/data.json").status_code == 401
+    data = guarded.test_client().get("/_mock/dashboard/data.json")
+    assert data.status_code == 401 and data.json["error"] == "control_token_required"
 
 
 def test_the_login_form_keeps_the_token_in_the_session(guarded):

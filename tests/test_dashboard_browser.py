@@ -101,3 +101,27 @@ def test_the_dashboard_shows_traffic_as_it_happens_and_its_buttons_work(server, 
     page.goto(server.url + "/_mock/?path=/api/billing/charge&status=2xx")
     paths = page.locator("#journal td.mono:nth-child(3)").all_inner_texts()
     assert paths == ["/api/billing/charge"]
+
+
+def test_with_a_control_token_the_browser_signs_in_once_and_portal_links_lead_there(page):
+    with PortalServer(control_token="s3cret") as server:
+        page.goto(server.url + "/_mock/")
+        assert "This dashboard needs the control token" in page.inner_text("h2")
+        page.fill("#token", "wrong")
+        page.click("button:has-text('Open the dashboard')")
+        assert "not the server's control token" in page.inner_text(".error")
+        snap(page, "4-login")
+        page.fill("#token", "s3cret")
+        page.click("button:has-text('Open the dashboard')")
+        assert page.url == server.url + "/_mock/" and "Acme Inc" in page.inner_text("#org-org_acme h2")
+
+        # The link the client prints for a top-up leads to a page that names the org and
+        # links the dashboard, where this browser is already signed in.
+        page.goto(server.url + "/orgs/acme/billing?topup=open")
+        assert page.inner_text("h1") == "Buy credits for Acme Inc"
+        snap(page, "5-portal-link")
+        page.click("text=Open the mockportal dashboard")
+        assert page.url == server.url + "/_mock/#org-org_acme"
+        page.click("#org-org_acme .kill-switch button:has-text('Turn off')")
+        assert "Terminal billing for org_acme is off." in page.inner_text(".notice")
+        assert server.control().org("org_acme")["cliBillingEnabled"] is False

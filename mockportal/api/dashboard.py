@@ -29,7 +29,7 @@ from mockportal.api.web import csrf_token, page_headers, require_csrf
 from mockportal.domain.admin import Snapshot
 from mockportal.domain.clock import iso
 from mockportal.domain.scenarios import SCENARIOS
-from mockportal.errors import Forbidden, InvalidRequest, PortalError, Unauthenticated
+from mockportal.errors import Forbidden, InvalidRequest, PortalError, Unauthenticated, error_response
 
 bp = Blueprint("dashboard", __name__, url_prefix=PREFIX)
 CSRF_KEY = "dashboard_csrf"  # apart from the approval page's, which a sign-in there renews
@@ -97,6 +97,8 @@ def _log_in(token: str):
 
 @bp.errorhandler(PortalError)
 def _problem(error: PortalError):
+    if request.endpoint == "dashboard.data":
+        return error_response(error)
     if error.code == "control_token_required":
         return _page("dashboard_login.html", error.status, error=error.message if request.method == "POST"
                      or "token" in request.args else None)
