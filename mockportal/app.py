@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from mockportal.api import billing, control, inference, nous, oauth, spec, subscriptions, web
+from mockportal.api import (billing, control, dashboard, health, inference, nous, oauth, pages, spec,
+                            subscriptions, web)
 from mockportal.errors import PortalError, RateLimited, register_error_handlers
 from mockportal.portal import Portal
 from mockportal.store import WriteNeeded
@@ -75,7 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                          scenario=app.config["SCENARIO"])
     app.extensions["mockportal"] = portal
     app.secret_key = portal.session_secret
-    app.session_interface = web.ApprovalPageSessions()
+    app.session_interface = web.PageSessions()
 
     register_error_handlers(app)
     app.register_blueprint(billing.bp)
@@ -85,8 +86,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(oauth.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(spec.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(health.bp)
     if app.config["CONTROL_ENABLED"]:
         app.register_blueprint(control.bp)
+        app.register_blueprint(dashboard.bp)
 
     @app.before_request
     def _inject_fault():
