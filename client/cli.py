@@ -8,6 +8,7 @@ wait to stderr.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -550,6 +551,7 @@ def chat_command(app: App, prompt: str, model: str) -> None:
         raise click.exceptions.Exit(1)
     app.end_progress()
     click.echo()
+    sys.stdout.flush()  # the reply (stdout) before what it cost (stderr), even through a pipe
     usage = [reply.usage for reply in turn.replies if reply.usage is not None]
     tokens = (f" ({sum(u.prompt_tokens for u in usage)} prompt + {sum(u.completion_tokens for u in usage)} "
               f"completion tokens)" if usage else "")
