@@ -202,6 +202,7 @@ CONTROL_OPERATIONS = (
     ("DELETE", "/_mock/inference/replies", {"org": ACME}),
     ("GET", "/_mock/requests", None),
     ("DELETE", "/_mock/requests", None),
+    ("GET", "/_mock/dashboard/data.json", None),
 )
 # JSON literals no control-plane field takes as it stands: lone surrogates, digits only Unicode
 # calls digits, numbers past any bound or any float, wrong types, a very long string.
@@ -211,7 +212,9 @@ ODD_LITERALS = ('"\\ud800"', '"a\\udfff"', '"\\udbff\\udbff"', '"\\u00b2"', '"\\
                 '["\\ud800"]', '{"\\ud800": 1}', "NaN", "Infinity")
 ODD_IDS = ("org_nope", "%ED%A0%80", "%C2%B2", "%00", "x" * 5000, "..%2F..%2Fx", "%C3%A9", "a%2Fb")
 ODD_QUERIES = ("?limit=%C2%B2", "?limit=%D9%A3", "?limit=%EF%BC%91", "?limit=" + "9" * 5000, "?limit=-1",
-               "?limit=", "?limit=1e3", "?limit=%ED%A0%80", "?limit=1&limit=2", "?%ff=%fe", "?limit=%00")
+               "?limit=", "?limit=1e3", "?limit=%ED%A0%80", "?limit=1&limit=2", "?%ff=%fe", "?limit=%00",
+               "?status=1%C2%B2%C2%B3", "?status=4%D9%A3%D9%A3", "?status=4xx&status=5", "?status=%ED%A0%80",
+               "?path=%ED%A0%80", "?path=%00", "?status=" + "4" * 5000)
 JSON_WRITE_TYPES = ("application/json", "application/json; charset=utf-8")
 _PLACEHOLDER = "\x00odd\x00"
 
@@ -245,7 +248,7 @@ SPOILABLE = {
     "value": [op for op in CONTROL_OPERATIONS if op[2]],
     "key": [op for op in CONTROL_OPERATIONS if op[2] is not None],
     "content type": [op for op in CONTROL_OPERATIONS if op[0] != "GET"],
-    "query": [op for op in CONTROL_OPERATIONS if op[1] == "/_mock/requests"],
+    "query": [op for op in CONTROL_OPERATIONS if op[1] in ("/_mock/requests", "/_mock/dashboard/data.json")],
     "path id": [op for op in CONTROL_OPERATIONS if "{" in op[1]],
     "header": list(CONTROL_OPERATIONS),
 }

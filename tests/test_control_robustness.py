@@ -5,10 +5,13 @@ encode, and instants no calendar can print. Each is a 4xx JSON answer now, never
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import requests
 
+from client.errors import PortalError
+from client.journeys import genuine_limit
 from client.transport import retry_after
 from mockportal import create_app
 from mockportal.domain.clock import LATEST, iso, parse_iso
@@ -64,6 +67,29 @@ def test_the_gunicorn_body_reader_takes_a_content_length_of_unicode_digits_as_no
     assert seen == ["\u00b2"]
 
 
+def test_the_reference_client_reads_a_rate_limit_reset_of_unicode_digits_as_no_limit():
+    error = PortalError(429, "rate_limited", "slow down", headers={"x-ratelimit-remaining-requests": "0",
+                                                                    "x-ratelimit-reset-requests": "6\u0660"})
+    assert genuine_limit(error) is False
+
+
+@pytest.mark.parametrize("status", ["1\u00b2\u00b3", "4\u0663\u0663", "\uff14\uff10\uff14"])
+def test_a_journal_status_filter_of_unicode_digits_is_400(client, status):
+    response = client.get("/_mock/dashboard/data.json", query_string={"status": status})
+    assert response.status_code == 400, response.data[:300]
+
+
+def _dashboard_csrf(client) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/_mock/").get_data(as_text=True)).group(1)
+
+
+@pytest.mark.parametrize("seconds", ["\u00b2", "6\u0660", "\uff16\uff10"])
+def test_a_dashboard_clock_move_of_unicode_digits_is_400(portal, client, seconds):
+    response = client.post("/_mock/dashboard/clock", data={"csrf_token": _dashboard_csrf(client), "seconds": seconds})
+    assert response.status_code == 400, response.data[:300]
+    assert portal.now() == TEST_EPOCH
+
+
 # -- secrets --------------------------------------------------------------------------------------
 @pytest.fixture
 def guarded():
@@ -74,6 +100,16 @@ def guarded():
                                            "Bearer \u20ac", "Bearer s3cret\u00b2"])
 def test_a_non_ascii_authorization_is_401_against_a_control_token(guarded, authorization):
     _refused(guarded.get("/_mock/clock", headers={"Authorization": authorization}), 401, "control_token_required")
+
+
+@pytest.mark.parametrize("token", ["t\u00f6k\u00e9n", "t\udcff"])  # the second: undecodable bytes on argv
+@pytest.mark.parametrize("authorization", ["Bearer \u00e9", "Bearer t\u00f6k\u00e9n", "Bearer \u00b2"])
+def test_the_dashboard_compares_any_control_token_with_any_authorization(token, authorization):
+    client = create_app({"FROZEN_CLOCK_AT": TEST_EPOCH, "CONTROL_TOKEN": token}).test_client()
+    assert client.get("/_mock/", headers={"Authorization": authorization}).status_code < 500
+    assert client.get("/_mock/", query_string={"token": token.encode("utf-8", "surrogatepass")
+                                               .decode("utf-8", "replace")}).status_code < 500
+    assert client.get("/_mock/clock", headers={"Authorization": authorization}).status_code == 401
 
 
 def test_a_non_ascii_control_token_is_matched_by_its_utf8_bytes():

@@ -3,7 +3,7 @@ belong to are forgotten by age on the portal clock, late enough that no client c
 
 Retention (README, "Contract choices"): a device code a day past its expiry, and only the
 newest MAX_DEVICE_CODES; an access token a day past its expiry; a refresh token once it has
-expired, 30 days after it was issued, used or not; a grant once none of its tokens is kept.
+expired, a year after it was issued, used or not; a grant once none of its tokens is kept.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def test_a_used_refresh_token_is_recognised_as_reused_for_its_whole_life(portal)
     assert error_of(portal.refresh(rotated["refresh_token"])) == "invalid_grant"  # the grant is revoked
 
 
-def test_a_refresh_token_expires_thirty_days_after_it_was_issued(portal):
+def test_a_refresh_token_expires_a_year_after_it_was_issued(portal):
     login = portal.login()
     portal.advance(REFRESH_TOKEN_SECONDS - 1)
     rotated = portal.refresh(login["refresh_token"])
@@ -129,9 +129,9 @@ def test_a_refresh_token_expires_thirty_days_after_it_was_issued(portal):
 
 def test_an_old_used_refresh_token_past_its_life_does_not_end_the_session_it_came_from(portal):
     login = portal.login()
-    portal.advance(20 * DAY)
+    portal.advance(REFRESH_TOKEN_SECONDS * 2 // 3)
     rotated = portal.refresh(login["refresh_token"]).json
-    portal.advance(11 * DAY)  # the first token is expired now, the second is not
+    portal.advance(REFRESH_TOKEN_SECONDS // 2)  # the first token is expired now, the second is not
     assert error_of(portal.refresh(login["refresh_token"])) == "invalid_grant"
     assert portal.refresh(rotated["refresh_token"]).status_code == 200
 
@@ -145,14 +145,14 @@ def test_a_grant_is_forgotten_with_its_last_token(portal, database):
     assert portal.revoke("session", user="owner@acme.test") == 0
 
 
-def test_a_year_of_daily_refreshes_keeps_about_a_months_rows(portal, database):
+def test_two_years_of_weekly_refreshes_keep_a_years_rows(portal, database):
     current = portal.login()
-    for _ in range(365):
-        portal.advance(DAY)
+    for _ in range(2 * 52):
+        portal.advance(7 * DAY)
         current = portal.refresh(current["refresh_token"]).json
     assert rows(database, "grants") == 1
-    assert rows(database, "refresh_tokens") <= REFRESH_TOKEN_SECONDS // DAY + 1
-    assert rows(database, "access_tokens") <= ACCESS_TOKEN_KEPT_SECONDS // DAY + 2
+    assert rows(database, "refresh_tokens") <= REFRESH_TOKEN_SECONDS // (7 * DAY) + 1
+    assert rows(database, "access_tokens") <= 2
     assert portal.state({"Authorization": "Bearer " + current["access_token"]})["org"]["id"] == "org_acme"
 
 

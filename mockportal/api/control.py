@@ -22,7 +22,7 @@ REVOCATION_ACTORS = ("self", "admin")
 @bp.before_request
 def _require_control_token():
     expected = current_app.config["CONTROL_TOKEN"]
-    if expected and not guard.same_secret(request.headers.get("Authorization", ""), f"Bearer {expected}"):
+    if expected and not guard.same_header_secret(request.headers.get("Authorization", ""), f"Bearer {expected}"):
         raise Unauthenticated("control_token_required", "Send Authorization: Bearer <control token>.")
 
 

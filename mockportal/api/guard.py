@@ -167,12 +167,23 @@ def form_action(csrf_check: Callable[[], None]):
 
 
 # -- secrets -----------------------------------------------------------------------------------
+def secret_bytes(text: str) -> bytes:
+    """A secret as bytes to compare or hash, whatever it holds (a control token from the
+    command line may hold lone surrogates: bytes the locale could not decode)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def same_secret(sent: str, expected: str) -> bool:
-    """Constant-time equality of a secret someone sent and the one we hold, whatever characters
-    either holds (`hmac.compare_digest` raises on non-ASCII text). A header value is its raw
-    bytes as Latin-1 (WSGI's convention), compared with the secret's UTF-8."""
+    """Constant-time equality of two texts, whatever characters either holds
+    (`hmac.compare_digest` raises on non-ASCII text)."""
+    return hmac.compare_digest(secret_bytes(sent), secret_bytes(expected))
+
+
+def same_header_secret(header: str, expected: str) -> bool:
+    """`same_secret` for a header value, which is its raw bytes as Latin-1 (WSGI's convention):
+    a client sends the secret's UTF-8."""
     try:
-        sent_bytes = sent.encode("latin-1")
+        sent = header.encode("latin-1")
     except UnicodeEncodeError:
         return False
-    return hmac.compare_digest(sent_bytes, expected.encode("utf-8", "surrogatepass"))
+    return hmac.compare_digest(sent, secret_bytes(expected))

@@ -28,7 +28,7 @@ class Clock:
     def start(self, frozen_at: float | None) -> None:
         """Set the clock up once per database; a restarted server keeps its time."""
         if frozen_at is not None:
-            _require_bounded(frozen_at)
+            require_bounded(frozen_at)
         with self._store.transaction():
             if self._store.get_meta("clock_offset") is None:
                 self._store.set_meta("clock_frozen_at", "" if frozen_at is None else repr(frozen_at))
@@ -70,10 +70,11 @@ def parse_iso(text: str) -> float:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return _require_bounded(moment.timestamp())
+    return require_bounded(moment.timestamp())
 
 
-def _require_bounded(timestamp: float) -> float:
+def require_bounded(timestamp: float) -> float:
+    """`timestamp`, if portal time can stand there; ValueError, naming the bounds, if not."""
     if not EARLIEST <= timestamp <= LATEST:
         raise ValueError(f"Portal time is between {iso(EARLIEST)} and {iso(LATEST)}.")
     return timestamp

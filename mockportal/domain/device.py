@@ -61,6 +61,7 @@ class DeviceLogin:
     client_name: str
     scopes: tuple[str, ...]
     granted_scope: str | None
+    expires_at: float  # portal-clock seconds
 
     @property
     def wants_billing(self) -> bool:
@@ -94,7 +95,8 @@ def _new_user_code() -> str:
 def _login(row) -> DeviceLogin:
     return DeviceLogin(user_code=row["user_code"], client_id=row["client_id"],
                        client_name=KNOWN_CLIENTS[row["client_id"]],
-                       scopes=tuple(row["scope"].split()), granted_scope=row["granted_scope"])
+                       scopes=tuple(row["scope"].split()), granted_scope=row["granted_scope"],
+                       expires_at=row["expires_at"])
 
 
 class DeviceCodes:
@@ -168,6 +170,12 @@ class DeviceCodes:
         """The login behind a code as typed, if it still waits for a decision."""
         with self._store.transaction():
             return _login(self._pending_row(user_code))
+
+    def waiting(self) -> list[DeviceLogin]:
+        """Every login still waiting for a decision (pending and not expired), soonest to
+        expire first: what the dashboard offers to approve or deny."""
+        with self._store.transaction():
+            return [_login(row) for row in self._store.pending_device_codes(self._clock.now())]
 
     def approve(self, user_code: str, user_email: str, allow_terminal_billing: bool) -> DeviceLogin:
         """The signed-in user approves; the token's org is theirs and its scopes are downscoped

@@ -6,7 +6,7 @@ token's `jti` up, so revoking a session or a grant's spending takes effect befor
 Refresh tokens are opaque, stored hashed, single-use; presenting a used one revokes the grant.
 
 Nothing is kept forever: an access token is forgotten a day after it expires, a refresh token
-when it expires (30 days after it was issued, used or not: past that it is refused anyway, so
+when it expires (a year after it was issued, used or not: past that it is refused anyway, so
 its reuse needs no detecting), and a grant once none of its tokens is left. Every issue purges
 what is due, as every remembered idempotency key does.
 """
@@ -31,7 +31,7 @@ LOGIN_SCOPE = "inference:invoke tool:invoke"
 KNOWN_SCOPES = ("inference:invoke", "tool:invoke", BILLING_MANAGE)
 ACCESS_TOKEN_SECONDS = 3600
 ACCESS_TOKEN_KEPT_SECONDS = 24 * 3600  # after expiry, like a device code
-REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
+REFRESH_TOKEN_SECONDS = 365 * 24 * 3600  # an idle terminal logs in again after a year
 KNOWN_CLIENTS = {"hermes-cli": "Hermes CLI"}
 VERIFIED_TOKENS_KEPT = 4096
 

@@ -85,6 +85,11 @@ class AuthTables:
     def update_device_code(self, device_code: str, **fields: Any) -> None:
         self._update("device_codes", "device_code", device_code, fields)
 
+    def pending_device_codes(self, now: float) -> list[sqlite3.Row]:
+        """Codes still waiting for a person's decision at `now`, soonest to expire first."""
+        return self._all("SELECT * FROM device_codes WHERE status = 'pending' AND expires_at > ? "
+                         "ORDER BY expires_at, user_code", (now,))
+
     def purge_device_codes(self, expired_by: float, keep_newest: int) -> None:
         """Forget codes that expired at or before this instant, and all but the newest `keep_newest`."""
         self._run(PURGES["expired device codes"][0], (expired_by,))
