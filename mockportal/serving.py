@@ -15,9 +15,12 @@ serves WSGI only from processes it forks itself, never from a thread of a test p
 from __future__ import annotations
 
 import io
+import ipaddress
 import multiprocessing
 import socket
 from typing import Any, Callable
+
+from mockportal.wire import is_ascii_digits
 
 WsgiApp = Callable[..., Any]
 OnReady = Callable[[str], None]  # called with the base URL once the socket accepts connections
@@ -55,7 +58,7 @@ class WholeBodies:
             environ.pop("HTTP_TRANSFER_ENCODING", None)  # Werkzeug ignores the length of a chunked body
             if len(body) > self.max_bytes:
                 self._drain(stream)
-        elif declared.isdigit() and int(declared) > self.max_bytes:
+        elif is_ascii_digits(declared) and int(declared) > self.max_bytes:
             self._drain(stream)
         return self.app(environ, start_response)
 
@@ -76,6 +79,15 @@ class _Measured:
 
     def __call__(self, *_: Any, **__: Any) -> WsgiApp:
         return WholeBodies(self.make_app(), self.max_body_bytes)
+
+
+def ip_address(host: str) -> str:
+    """granian binds an IP address only: a name (`localhost`) is resolved as a socket binding
+    it would resolve it, to its first IPv4 address."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
 
 
 def serve(make_app: Callable[[], WsgiApp], *, host: str, port: int, workers: int, threads: int,
@@ -105,7 +117,7 @@ def serve(make_app: Callable[[], WsgiApp], *, host: str, port: int, workers: int
     if "fork" in multiprocessing.get_all_start_methods():
         # The workers inherit the socket above; `spawn` (the default from Python 3.14) would not.
         multiprocessing.set_start_method("fork", force=True)
-    master = Master("mockportal", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
+    master = Master("mockportal", address=ip_address(host), port=port, interface=Interfaces.WSGI, workers=workers,
                     blocking_threads=threads, respawn_failed_workers=True,
                     workers_kill_timeout=GRACEFUL_STOP_SECONDS, websockets=False,
                     log_level="error")  # its warning about threads above 2 x cores is no news here

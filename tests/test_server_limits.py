@@ -122,11 +122,13 @@ def test_a_crashed_worker_is_replaced_and_the_state_kept(workers):
 
 
 def raw_answer(server, request: bytes) -> tuple[int, str, bytes]:
-    """Send bytes as they are; (status, content type, body) of the answer."""
-    host, port = server.url.removeprefix("http://").split(":")
+    """Send bytes as they are, but for the served name put in their `Host: {host}`; (status,
+    content type, body) of the answer."""
+    netloc = server.url.removeprefix("http://")
+    host, port = netloc.split(":")
     with socket.create_connection((host, int(port)), timeout=10) as connection:
         try:
-            connection.sendall(request)
+            connection.sendall(request.replace(b"Host: {host}\r\n", b"Host: " + netloc.encode() + b"\r\n", 1))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered before reading it all; its answer is still there
         received = b""
@@ -144,13 +146,13 @@ def chunked(body: bytes, size: int = 65536) -> bytes:
 
 
 def post(path: str, headers: dict, extra: bytes, body: bytes) -> bytes:
-    return (f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {headers['Authorization']}\r\n"
+    return (f"POST {path} HTTP/1.1\r\nHost: {{host}}\r\nAuthorization: {headers['Authorization']}\r\n"
             "Idempotency-Key: malformed\r\nContent-Type: application/json\r\nConnection: close\r\n").encode() \
         + extra + b"\r\n" + body
 
 
 def get(target: bytes, headers: dict, extra: bytes = b"") -> bytes:
-    return b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nAuthorization: " + headers["Authorization"].encode() + \
+    return b"GET " + target + b" HTTP/1.1\r\nHost: {host}\r\nAuthorization: " + headers["Authorization"].encode() + \
         b"\r\nConnection: close\r\n" + extra + b"\r\n"
 
 
