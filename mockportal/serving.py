@@ -18,6 +18,7 @@ import io
 import ipaddress
 import multiprocessing
 import socket
+import time
 from typing import Any, Callable
 
 from mockportal.wire import is_ascii_digits
@@ -28,6 +29,8 @@ OnReady = Callable[[str], None]  # called with the base URL once the socket acce
 # Long enough for in-flight requests to finish, short enough that stopping a server never
 # stalls a suite (a scripted 30 s fault delay is cut short).
 GRACEFUL_STOP_SECONDS = 5
+# A worker this young may still be building its app or hooking up its signal handlers.
+STARTING_SECONDS = 2
 
 # How much of an oversized body is read and thrown away so the client gets to read the 413
 # instead of a connection reset; past this the connection may be reset (a guard, not a rule).
@@ -114,12 +117,30 @@ def serve(make_app: Callable[[], WsgiApp], *, host: str, port: int, workers: int
             self._sso.set_inheritable(True)
             self._sso.listen(self.backlog)  # granian's workers would; connections queue from now on
 
+        def _stop_workers(self) -> None:
+            """SIGTERM each worker once and give it GRACEFUL_STOP_SECONDS to finish what it is
+            answering (then SIGKILL). A worker still starting up (younger than STARTING_SECONDS)
+            can lose that signal, to the handlers it was forked with or before it has hooked its
+            own to its server, so it gets one again every 0.1 s until it has gone."""
+            deadline = time.monotonic() + GRACEFUL_STOP_SECONDS
+            for worker in self.wrks:
+                worker.terminate()
+            while (alive := [w for w in self.wrks if w.is_alive()]) and time.monotonic() < deadline:
+                alive[0].join(0.1)
+                for worker in alive:
+                    if worker.is_alive() and time.monotonic() - worker.birth < STARTING_SECONDS:
+                        worker.terminate()
+            for worker in self.wrks:
+                if worker.is_alive():
+                    worker.kill()
+                worker.join()
+            self.wrks.clear()
+
     if "fork" in multiprocessing.get_all_start_methods():
         # The workers inherit the socket above; `spawn` (the default from Python 3.14) would not.
         multiprocessing.set_start_method("fork", force=True)
     master = Master("mockportal", address=ip_address(host), port=port, interface=Interfaces.WSGI, workers=workers,
-                    blocking_threads=threads, respawn_failed_workers=True,
-                    workers_kill_timeout=GRACEFUL_STOP_SECONDS, websockets=False,
+                    blocking_threads=threads, respawn_failed_workers=True, websockets=False,
                     log_level="error")  # its warning about threads above 2 x cores is no news here
 
     @master.on_startup

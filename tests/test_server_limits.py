@@ -121,6 +121,17 @@ def test_a_crashed_worker_is_replaced_and_the_state_kept(workers):
         portal.close()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stop_while_the_workers_start_is_not_lost(workers):
+    """The banner comes once the socket is bound, before the workers have built their apps: a
+    stop right then still ends them at once (a worker starting up can lose a first SIGTERM),
+    not after the 5 s a running request gets."""
+    server = ServerProcess(serve_command("--workers", str(workers))).start()
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 2
+
+
 def raw_answer(server, request: bytes) -> tuple[int, str, bytes]:
     """Send bytes as they are, but for the served name put in their `Host: {host}`; (status,
     content type, body) of the answer."""
