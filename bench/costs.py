@@ -40,7 +40,7 @@ def per_call_us(action: Callable[[int], object], calls: int = CALLS) -> float:
 
 def wsgi_call(app, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
     environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+               "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "HTTP_HOST": "127.0.0.1",
                "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "CONTENT_LENGTH": str(len(body)),
                "CONTENT_TYPE": "application/json" if body else "",
                **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}}

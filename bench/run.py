@@ -563,6 +563,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     load_before = os.getloadavg()[0]
+    cpu_costs = costs()  # first: a mistake here must not cost a whole run
     profile = None if args.no_profile or py_spy() is None else Path(tempfile.mkdtemp())
     threads = ["--threads", str(args.threads)]
 
@@ -603,7 +604,7 @@ def main() -> None:
         results = measure(targets, plans, tokens, args.seconds, profile)
     profiles = {e: profile_shares(profile / f"{e}.txt") for e in ENDPOINTS
                 if profile and (profile / f"{e}.txt").exists()}
-    write_results(report(results, args, load_before, prism_note, profiles, costs()))
+    write_results(report(results, args, load_before, prism_note, profiles, cpu_costs))
     print(f"wrote {RESULTS}")
 
 
