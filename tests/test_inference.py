@@ -245,4 +245,4 @@ def test_every_authenticated_request_counts_against_the_request_window_refused_o
     chat(portal, portal.bearer(DEMO_PLAN_OWNER, "tool:invoke"), chat_body())  # 403
     answer = chat(portal, pat, chat_body(FREE))
     assert answer.headers["x-ratelimit-remaining-requests"] == str(60 - 4)
-    assert [c["outcome"] for c in portal.org(DEMO_PLAN_ORG)["completions"]] == ["refused"] * 3 + ["admitted"]
+    assert sorted(c["outcome"] for c in portal.org(DEMO_PLAN_ORG)["completions"]) == ["admitted"] + ["refused"] * 3
