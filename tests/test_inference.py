@@ -237,3 +237,12 @@ def test_the_journal_records_a_completions_model_usage_cost_and_tags(portal, pat
 def test_the_local_server_probes_do_not_answer_200(portal):
     for path in ("/api/v1/models", "/api/tags", "/v1/props", "/props", "/version"):
         assert portal.client.get(path).status_code == 404, path
+
+
+def test_every_authenticated_request_counts_against_the_request_window_refused_or_not(portal, pat):
+    chat(portal, pat, b"not json")  # 400
+    chat(portal, pat, chat_body("nope/nope"))  # 404
+    chat(portal, portal.bearer(DEMO_PLAN_OWNER, "tool:invoke"), chat_body())  # 403
+    answer = chat(portal, pat, chat_body(FREE))
+    assert answer.headers["x-ratelimit-remaining-requests"] == str(60 - 4)
+    assert sorted(c["outcome"] for c in portal.org(DEMO_PLAN_ORG)["completions"]) == ["admitted"] + ["refused"] * 3
