@@ -20,7 +20,7 @@ from mockportal.domain.stripe import StripeStatus, StripeSwitch
 from mockportal.errors import InvalidRequest, NotFound
 from mockportal.store import Store
 from mockportal.store.records import Tier
-from mockportal.wire import MICRO, money, parse_money, require_bool, require_number, require_whole
+from mockportal.wire import MICRO, money, parse_money, require_bool, require_whole
 
 OUTCOMES = ("settle", "fail", "pending")
 
@@ -29,13 +29,6 @@ def _only(changes: Any, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(changes, dict) or not changes or set(changes) - allowed:
         raise InvalidRequest("validation_failed", f"Send an object with some of {sorted(allowed)}.")
     return changes
-
-
-def _seconds(value: Any, field: str) -> float:
-    number = require_number(value, field)
-    if number < 0 or number > 10**9:
-        raise InvalidRequest("validation_failed", f"{field} must be between 0 and 1e9 seconds.")
-    return float(number)
 
 
 ORG_EDITS = {"name", "balanceUsd", "cliBillingEnabled", "card", "monthlyCapUsd", "settleAfterSeconds",
@@ -69,7 +62,7 @@ class Admin:
             cap = changes["monthlyCapUsd"]
             columns["cap_limit"] = None if cap is None else money(parse_money(cap, "monthlyCapUsd"))
         if "settleAfterSeconds" in changes:
-            columns["settle_after"] = _seconds(changes["settleAfterSeconds"], "settleAfterSeconds")
+            columns["settle_after"] = scenarios.seconds(changes["settleAfterSeconds"], "settleAfterSeconds")
         if "kind" in changes:
             columns["kind"] = scenarios.kind(changes["kind"])
         if "autoReloadCard" in changes:
@@ -105,7 +98,7 @@ class Admin:
         if outcome == "fail" and reason not in FAILURE_REASONS:
             raise InvalidRequest("validation_failed", f"reason must be one of {', '.join(FAILURE_REASONS)}.")
         after = spec.get("afterSeconds")
-        after = None if after is None else _seconds(after, "afterSeconds")
+        after = None if after is None else scenarios.seconds(after, "afterSeconds")
         count = require_whole(spec.get("count", 1), "count", 1, 1000)
         with self._store.transaction():
             load_org(self._store, org_id)

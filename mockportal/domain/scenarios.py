@@ -24,7 +24,7 @@ from mockportal.domain.stripe import StripeSwitch
 from mockportal.errors import InvalidRequest
 from mockportal.store import Store
 from mockportal.store.records import Model, Plan, Tier
-from mockportal.wire import is_ascii_digits, money, parse_money, require_bool, require_whole
+from mockportal.wire import is_ascii_digits, money, parse_money, require_bool, require_number, require_whole
 
 DEMO_TIERS = [
     {"tierId": "nous-free", "name": "Free", "tierOrder": 0, "dollarsPerMonthDisplay": "0",
@@ -212,23 +212,35 @@ def require_plan_holder(org_kind: str, users: list[str]) -> None:
         raise InvalidRequest("validation_failed", "Only a personal org (exactly one user, its OWNER) can hold a plan.")
 
 
+def seconds(value: Any, field: str) -> float:
+    """A duration given to the control plane: 0 to 1e9 seconds."""
+    number = require_number(value, field)
+    if number < 0 or number > 10**9:
+        raise InvalidRequest("validation_failed", f"{field} must be between 0 and 1e9 seconds.")
+    return float(number)
+
+
 def _org_row(org: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(org.get("id"), str) or not org["id"]:
         raise InvalidRequest("validation_failed", "Every fixture org needs a string id.")
     auto = org.get("autoReload") or {}
+    if not isinstance(auto, dict):
+        raise InvalidRequest("validation_failed", 'autoReload is {"enabled", "thresholdUsd", "reloadToUsd"}.')
     cap = org.get("monthlyCapUsd")
     return {
-        "id": org["id"], "slug": org.get("slug", org["id"]), "name": org.get("name", org["id"]),
+        "id": org["id"], "slug": _text(org.get("slug", org["id"]), "slug"),
+        "name": _text(org.get("name", org["id"]), "name"),
         "kind": kind(org.get("kind", TEAM)),
         "balance": money(parse_money(org.get("balanceUsd", "0"), "balanceUsd")),
-        "cli_billing_enabled": int(bool(org.get("cliBillingEnabled", True))),
+        "cli_billing_enabled": int(require_bool(org.get("cliBillingEnabled", True), "cliBillingEnabled")),
         **card_columns(org.get("card")),
         **card_columns(org.get("autoReloadCard"), "auto_card"),
         "cap_limit": None if cap is None else money(parse_money(cap, "monthlyCapUsd")),
-        "auto_enabled": int(bool(auto.get("enabled", False))),
+        "auto_enabled": int(require_bool(auto.get("enabled", False), "autoReload.enabled")),
         "auto_threshold": money(parse_money(auto.get("thresholdUsd", "20"), "thresholdUsd")),
         "auto_reload_to": money(parse_money(auto.get("reloadToUsd", "100"), "reloadToUsd")),
-        "settle_after": float(org.get("settleAfterSeconds", DEFAULT_SETTLE_AFTER_SECONDS)),
+        "settle_after": seconds(org.get("settleAfterSeconds", Decimal(str(DEFAULT_SETTLE_AFTER_SECONDS))),
+                                "settleAfterSeconds"),
     }
 
 
