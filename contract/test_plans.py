@@ -385,6 +385,14 @@ WALKTHROUGHS = {
         ("move_to_cycle_end", {"moment": (-1, 1)}),
         ("move_to_cycle_end", {"moment": (0, 3)}),
     ], {"plan renewed several cycles at once"}),
+    # Unused credits roll over up to the new tier's allowance: Plus with 20 + 5 left moves to
+    # Basic (allowance 10) at the cycle's end, then renews as Basic.
+    "unused credits roll over up to the allowance": ([
+        ("start_plan", {"start": (Plan(CATALOGUE[PLUS], -20 * DAY, Decimal("20"), Decimal("5"), CATALOGUE[BASIC]),
+                                  Decimal("5"))}),
+        ("move_to_cycle_end", {"moment": (0, 1)}),
+        ("move_to_cycle_end", {"moment": (3600, 1)}),
+    ], {"plan renewed"}),
     # A completion overdraws a micro of credit (debt on G); a cancellation ends the plan and
     # the debt lands on P; with nothing usable a paid model answers 402; a new plan starts.
     "a cancelled plan in debt ends on P": ([
