@@ -11,7 +11,6 @@ the time the caller looks (the portal bills once the reply has been generated).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -223,7 +222,8 @@ def scripted_message(reply: dict, *, streamed: bool) -> dict[str, Any]:
     """What the SDK must hand over for a scripted reply (`Control.replies`): a whole answer with
     tool calls has no content (CONTRACT section 10); a stream sends the text it has, and no
     text reads the same as empty."""
-    calls = [(c.get("id", f"call_{i + 1}"), c["name"], c["arguments"]) for i, c in enumerate(reply.get("toolCalls", []))]
+    calls = [(call.get("id", f"call_{index + 1}"), call["name"], call["arguments"])
+             for index, call in enumerate(reply.get("toolCalls", []))]
     content = reply.get("content")
     if streamed:
         content = content or None

@@ -15,7 +15,7 @@ import math
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_UP, Decimal
 from fractions import Fraction
 
 MIN_USD, MAX_USD = Decimal(10), Decimal(10000)

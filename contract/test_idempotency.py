@@ -32,9 +32,9 @@ charge_amounts = st.sampled_from([Decimal(10), Decimal(25), Decimal("25.5"), Dec
 def submissions(draw) -> list[tuple[str, str | None]]:
     """(Idempotency-Key, amount literal) pairs, keys and amounts repeating, spelled differently;
     and, between them, ("card", None) the card removed or ("card", "4242") one saved again."""
-    plan = draw(st.lists(st.one_of(st.tuples(idempotency_keys, charge_amounts), st.tuples(idempotency_keys, charge_amounts),
-                                   st.tuples(st.just("card"), st.sampled_from([None, "4242"]))),
-                         min_size=1, max_size=12))
+    charge = st.tuples(idempotency_keys, charge_amounts)
+    card = st.tuples(st.just("card"), st.sampled_from([None, "4242"]))
+    plan = draw(st.lists(st.one_of(charge, charge, card), min_size=1, max_size=12))
     return [step if step[0] == "card" else (step[0], draw(spellings(step[1]))) for step in plan]
 
 

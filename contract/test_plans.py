@@ -48,7 +48,10 @@ pending_changes = st.one_of(tier_targets, st.sampled_from(["cancellation", "resu
 upgrade_targets = st.tuples(st.sampled_from(("dearer",) * 4 + TARGET_KINDS), st.integers(0, 3))
 paid_tiers = st.sampled_from([PLUS, PRO, BASIC, MAX, PLUS_2025])
 # Where a run starts in its cycle: fresh, mid-cycle, or seconds from the end.
-seconds_into_cycle = st.one_of(st.sampled_from([0, 10 * DAY, CYCLE_SECONDS - 1, CYCLE_SECONDS - 60, 29 * DAY]),
+# 648 s and 216 s left put a 20 USD and a 60 USD price difference exactly half a cent from
+# rounding; one second less, just under it.
+seconds_into_cycle = st.one_of(st.sampled_from([0, 10 * DAY, CYCLE_SECONDS - 1, CYCLE_SECONDS - 60, 29 * DAY,
+                                                CYCLE_SECONDS - 648, CYCLE_SECONDS - 647, CYCLE_SECONDS - 216]),
                                st.integers(0, CYCLE_SECONDS - 1))
 # The credits a plan is left with (G, R, P), by what they mean for the next completion:
 # plenty, nothing but one bucket, a micro short of nothing, used up, in debt.
@@ -57,17 +60,18 @@ CREDIT_STATES = {"plenty": ("12.5", "3", "5"), "only purchased credit": ("0", "0
                  "used up": ("0", "0", "0"), "in debt": ("-0.5", "0", "-0.5"), "deep in debt": ("-25", "0", "0"),
                  "grant in debt, purchased left": ("-1.5", "0", "5")}
 credit_states = st.sampled_from(list(CREDIT_STATES))
-
-
-def credits_of(state: str) -> tuple[Decimal, Decimal, Decimal]:
-    return tuple(map(Decimal, CREDIT_STATES[state]))
 # (seconds from a cycle's end, which end: 1 is this cycle's): before, at, after, an hour on.
 cycle_ends = st.tuples(st.sampled_from([0, -1, 1, 3600]), st.integers(1, 3))
 
 
+def credits_of(state: str) -> tuple[Decimal, Decimal, Decimal]:
+    return tuple(map(Decimal, CREDIT_STATES[state]))
+
+
 @st.composite
 def plan_starts(draw) -> tuple[Plan, Decimal]:
-    """A plan to start a run from, and P."""
+    """A plan to start a run from (its `period_start` counted from the run's start, so 0 or
+    negative), and P."""
     tier = CATALOGUE[draw(paid_tiers)]
     pending_kind = draw(st.sampled_from(["downgrade", "cancellation", "none"]))
     lower = [t for t in CATALOGUE.values() if t.enabled and not t.is_free and t.price <= tier.price and t != tier]
@@ -79,6 +83,7 @@ def plan_starts(draw) -> tuple[Plan, Decimal]:
 
 class PlanMachine(BillingMachine):
     ORG, USER = PAT, PAT_OWNER
+
     def __init__(self, portal, terminal: ChatTerminal):
         super().__init__(portal, terminal)
         self.answers: dict[str, tuple[int, dict]] = {}  # upgrade key -> its stored answer
@@ -127,8 +132,9 @@ class PlanMachine(BillingMachine):
         subscription (a fresh cycle with the tier's full grant), or, after a payment that needed
         the customer, move the plan to the tier (its cycle, credits and pending change kept)."""
         self.portal.edit_plan(self.ORG, tierId=tier)
-        plan, tier = self.model.plan, CATALOGUE[tier]
-        self.model.set_plan(Plan(tier, self.now, tier.credits, Decimal(0)) if plan is None else replace(plan, tier=tier))
+        plan, chosen = self.model.plan, CATALOGUE[tier]
+        self.model.set_plan(Plan(chosen, self.now, chosen.credits, Decimal(0)) if plan is None
+                            else replace(plan, tier=chosen))
         self.reach("plan started" if plan is None else "plan moved on the portal")
 
     @rule(available=st.sampled_from([True, True, False]))
@@ -172,10 +178,12 @@ class PlanMachine(BillingMachine):
             return None
         assert response.status_code == 200, response.text
         self.reach(f"preview {expected['effect']}")
-        assert isinstance(body["reason"], str) and body["reason"] if expected["blocked"] else body["reason"] is None
         body = {**body, "monthlyCreditsDelta": parse_money(body["monthlyCreditsDelta"])}
         assert {k: v for k, v in body.items() if k != "reason"} == \
             {k: v for k, v in expected.items() if k != "blocked"}
+        reason = body["reason"]
+        assert (isinstance(reason, str) and reason != "") if expected["blocked"] else reason is None, \
+            f"a blocked preview says why in a sentence, any other has no reason: {body}"
         return body
 
     @rule(to=tier_targets)
@@ -278,11 +286,12 @@ class PlanMachine(BillingMachine):
         Then, maybe, the client's retry with that key: for the same tier, or for another."""
         tier = self.tier(to)
         preview = self._preview(tier)
-        charge_now = preview is not None and preview["effect"] == "charge_now" and preview["amountDueNowCents"] is not None
+        charge_now = preview is not None and preview["amountDueNowCents"] is not None
         key = f"up-{next(self.upgrade_keys)}"
         self._upgrade(key, tier, preview if charge_now else None)
         if retry is not None:
-            self._upgrade(key, tier if retry == "same" else self.tier(("dearer", 1)) if tier == FREE else FREE)
+            another = self.tier(("dearer", 1)) if tier == FREE else FREE
+            self._upgrade(key, tier if retry == "same" else another)
 
     @rule(earlier=st.integers(0, 100), to=st.none() | tier_targets)
     @counted
@@ -302,7 +311,7 @@ class PlanMachine(BillingMachine):
         model, plan = self.model, self.model.plan
         buckets = model.buckets(self.now)
         recorded = report["subscription"]
-        assert (recorded is None) == (plan is None)
+        assert (recorded is None) == (plan is None), f"the model's plan is {plan}, the portal's {recorded}"
         if plan is not None:
             assert (parse_money(recorded["creditsRemaining"]), parse_money(recorded["rolloverCredits"])) == \
                 (buckets.grant, buckets.rollover)
@@ -417,6 +426,27 @@ WALKTHROUGHS = {
         ("upgrade", {"to": ("dearer", 0), "retry": None}),
     ], {"schedule tier change 200", "preview charge_now", "upgrade 200 card attempt", "upgrade 200 replay",
         "upgrade 409 idempotency_conflict", "upgrade 403 no_payment_method"}),
+    # Proration at the rounding edge: with 648 s left, Plus to Pro is exactly half a cent
+    # (charged 1 cent, half up); a second later Pro to Max is 1.4977 cents (charged 1). The
+    # preview at each instant quotes what the upgrade then charges.
+    "upgrades half a cent from rounding": ([
+        ("start_plan", {"start": (Plan(CATALOGUE[PLUS], -(CYCLE_SECONDS - 648), Decimal("1"), Decimal("0")),
+                                  Decimal("5"))}),
+        ("upgrade", {"to": ("dearer", 0), "retry": None}),
+        ("move_clock", {"seconds": 1}),
+        ("upgrade", {"to": ("dearer", 0), "retry": None}),
+    ], {"upgrade 200 card attempt", "preview charge_now"}),
+    # Five declined card attempts use up the day: the preview says blocked, the upgrade is
+    # refused until the next UTC midnight, then the card is tried again.
+    "the day's five card attempts": ([
+        ("start_plan", {"start": (Plan(CATALOGUE[BASIC], -DAY, Decimal("1"), Decimal("0")), Decimal("5"))}),
+        ("change_card", {"last4": "0002"}),
+        *[("upgrade", {"to": ("dearer", 0), "retry": None})] * 5,
+        ("preview_plan_change", {"to": ("dearer", 0)}),
+        ("upgrade", {"to": ("dearer", 0), "retry": None}),
+        ("move_clock", {"seconds": DAY}),
+        ("upgrade", {"to": ("dearer", 0), "retry": None}),
+    ], {"preview blocked", "upgrade 429 upgrade_cap_exceeded"}),
     # With P already below the threshold, a completion paid from G alone reloads nothing; the
     # next one reaches P and reloads it.
     "auto-reload after inference reaches P": ([

@@ -1,7 +1,7 @@
 """The portal against a plain model (contract/model.py), one team org (acme), any sequence of actions.
 
-Rules are what a terminal and the world around it do: charge, replay a charge, poll, move the
-clock, spend credit (usage, and chat completions through the OpenAI SDK, which may trigger
+Rules are what a terminal and the world around it do: charge, reuse a charge's key, poll, move
+the clock, spend credit (usage, and chat completions through the OpenAI SDK, which may trigger
 auto-reload), configure auto-reload, flip the kill-switch, script the next outcomes, change
 the card. After every step:
 - balance = seed + settled charges - usage and inference debits, in the portal's own records
@@ -31,7 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from client.money import parse_money, to_json_number
 from contract.inference import (ChatTerminal, delivered_message, parse_credits_headers, rate_limit_values,
                                 scripted_message)
-from contract.model import CYCLE_SECONDS, AutoReload, OrgModel, Outcome, completion_tokens, cost, prompt_tokens
+from contract.model import CYCLE_SECONDS, AutoReload, OrgModel, completion_tokens, cost, prompt_tokens
 from contract.portal import TOKEN_SECONDS
 from contract.profiles import examples
 from contract.strategies import (auto_reload_rules, cards, chat_turns, clock_moves, reload_overshoots,
@@ -106,7 +106,8 @@ class BillingMachine(RuleBasedStateMachine):
         response = self.portal.charge(self.token, to_json_number(amount), key)
         body = response.json()
         assert response.status_code == expected_status, f"expected {expected_status} {detail}: {response.text}"
-        self.reach(f"charge {expected_status} {detail if expected_status != 202 else 'accepted'}")
+        outcome = detail if expected_status != 202 else "accepted" if detail is None else "replayed"
+        self.reach(f"charge {expected_status} {outcome}")
         if expected_status == 202 and detail is None:
             assert "Idempotent-Replayed" not in response.headers
             self.model.accept(body["chargeId"], amount, self.now, "terminal")
@@ -321,7 +322,8 @@ class BillingMachine(RuleBasedStateMachine):
             if record["outcome"] == "admitted":
                 _, split = self.completions[record["id"]]
                 on_grant = split is not None and split.debt_on_grant
-                inference += parse_money(record["fromPurchasedUsd"]) + (0 if on_grant else parse_money(record["debtUsd"]))
+                debt = Decimal(0) if on_grant else parse_money(record["debtUsd"])
+                inference += parse_money(record["fromPurchasedUsd"]) + debt
         return SEED_BALANCE[self.ORG] + settled - used - inference + sum(self.model.purchased_journal, Decimal(0))
 
     def _completions_are_billed_as_metered(self, records: list[dict]) -> None:
@@ -384,6 +386,9 @@ def run_machine(machine_class, portal, must_reach: set[str], *, weight: float = 
                          f"reached: {dict(machine_class.reached)}")
 
 
+# Outcomes every run reaches: an accepted charge, an auto-reload, a paid completion from P.
+BILLING_OUTCOMES = {"auto-reload charged", "charge 202 accepted", "chat 200 paid", "chat debited P"}
+
+
 def test_billing_follows_the_model(portal):
-    run_machine(BillingMachine, portal, {"auto-reload charged", "charge 202 accepted", "chat 200 paid",
-                                         "chat debited P"})
+    run_machine(BillingMachine, portal, BILLING_OUTCOMES)

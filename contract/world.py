@@ -30,42 +30,34 @@ SETTLE_AFTER_SECONDS = 3
 # High enough that a charge of the maximum amount is not refused by the default 1000 ceiling.
 HIGH_CAP = "1000000"
 
-# CONTRACT.md section 7's catalogue; Plus (2025) is grandfathered (disabled).
-TIERS = [
-    {"tierId": "nous-free", "name": "Free", "tierOrder": 0, "dollarsPerMonthDisplay": "0",
-     "monthlyCredits": "0", "isEnabled": True},
-    {"tierId": "nous-chat-plan-10", "name": "Basic", "tierOrder": 1, "dollarsPerMonthDisplay": "10",
-     "monthlyCredits": "10", "isEnabled": True},
-    {"tierId": "nous-chat-plan-15", "name": "Plus (2025)", "tierOrder": 1, "dollarsPerMonthDisplay": "15",
-     "monthlyCredits": "15", "isEnabled": False},
-    {"tierId": "nous-chat-plan-20", "name": "Plus", "tierOrder": 2, "dollarsPerMonthDisplay": "20",
-     "monthlyCredits": "22", "isEnabled": True},
-    {"tierId": "nous-chat-plan-40", "name": "Pro", "tierOrder": 3, "dollarsPerMonthDisplay": "40",
-     "monthlyCredits": "45", "isEnabled": True},
-    {"tierId": "nous-chat-plan-100", "name": "Max", "tierOrder": 4, "dollarsPerMonthDisplay": "100",
-     "monthlyCredits": "115", "isEnabled": True},
-]
-CATALOGUE = {t["tierId"]: Tier(t["tierId"], t["name"], t["tierOrder"], Decimal(t["dollarsPerMonthDisplay"]),
-                               Decimal(t["monthlyCredits"]), t["isEnabled"]) for t in TIERS}
+# CONTRACT.md section 7's catalogue: (tierId, name, tierOrder, USD per month, credits per
+# month, isEnabled); Plus (2025) is grandfathered.
+TIER_TABLE = [("nous-free", "Free", 0, "0", "0", True),
+              ("nous-chat-plan-10", "Basic", 1, "10", "10", True),
+              ("nous-chat-plan-15", "Plus (2025)", 1, "15", "15", False),
+              ("nous-chat-plan-20", "Plus", 2, "20", "22", True),
+              ("nous-chat-plan-40", "Pro", 3, "40", "45", True),
+              ("nous-chat-plan-100", "Max", 4, "100", "115", True)]
+TIERS = [{"tierId": tier_id, "name": name, "tierOrder": order, "dollarsPerMonthDisplay": price,
+          "monthlyCredits": credits, "isEnabled": enabled}
+         for tier_id, name, order, price, credits, enabled in TIER_TABLE]
+CATALOGUE = {tier_id: Tier(tier_id, name, order, Decimal(price), Decimal(credits), enabled)
+             for tier_id, name, order, price, credits, enabled in TIER_TABLE}
 FREE, BASIC, PLUS_2025, PLUS, PRO, MAX = CATALOGUE
 UNKNOWN_TIER = "nous-chat-plan-7"
 
-# CONTRACT.md section 10's models: USD per token; the free one costs nothing.
-MODELS = [
-    {"id": "anthropic/claude-sonnet-5", "name": "Claude Sonnet 5", "context_length": 200000,
-     "pricing": {"prompt": "0.000003", "completion": "0.000015", "input_cache_read": "0.0000003",
-                 "input_cache_write": "0.00000375"}},
-    {"id": "openai/gpt-5.4-mini", "name": "GPT-5.4 mini", "context_length": 400000,
-     "pricing": {"prompt": "0.00000025", "completion": "0.000002"}},
-    {"id": "google/gemini-3.5-flash", "name": "Gemini 3.5 Flash", "context_length": 1048576,
-     "pricing": {"prompt": "0.0000003", "completion": "0.0000025"}},
-    {"id": "anthropic/claude-haiku-4.5", "name": "Claude Haiku 4.5", "context_length": 200000,
-     "pricing": {"prompt": "0.000001", "completion": "0.000005"}},
-    {"id": "nvidia/nemotron-3-super-120b-a12b:free", "name": "Nemotron 3 Super (free)", "context_length": 131072,
-     "pricing": {"prompt": "0", "completion": "0"}},
-]
-PRICES = {m["id"]: PricedModel(m["id"], Decimal(m["pricing"]["prompt"]), Decimal(m["pricing"]["completion"]))
-          for m in MODELS}
+# CONTRACT.md section 10's models: (id, name, context length, USD per prompt token, per
+# completion token); the free one costs nothing.
+MODEL_TABLE = [("anthropic/claude-sonnet-5", "Claude Sonnet 5", 200000, "0.000003", "0.000015"),
+               ("openai/gpt-5.4-mini", "GPT-5.4 mini", 400000, "0.00000025", "0.000002"),
+               ("google/gemini-3.5-flash", "Gemini 3.5 Flash", 1048576, "0.0000003", "0.0000025"),
+               ("anthropic/claude-haiku-4.5", "Claude Haiku 4.5", 200000, "0.000001", "0.000005"),
+               ("nvidia/nemotron-3-super-120b-a12b:free", "Nemotron 3 Super (free)", 131072, "0", "0")]
+MODELS = [{"id": model_id, "name": name, "context_length": context,
+           "pricing": {"prompt": prompt, "completion": completion}}
+          for model_id, name, context, prompt, completion in MODEL_TABLE]
+PRICES = {model_id: PricedModel(model_id, Decimal(prompt), Decimal(completion))
+          for model_id, _, _, prompt, completion in MODEL_TABLE}
 FREE_MODEL = "nvidia/nemotron-3-super-120b-a12b:free"
 RECOMMENDED = {
     "paidRecommendedModels": [{"modelName": "anthropic/claude-sonnet-5"}, {"modelName": "openai/gpt-5.4-mini"}],
