@@ -386,9 +386,40 @@ def run_machine(machine_class, portal, must_reach: set[str], *, weight: float = 
                          f"reached: {dict(machine_class.reached)}")
 
 
+def walk(machine_class, portal, steps: list[tuple[str, dict]], outcomes: set[str]) -> None:
+    """Run a fixed sequence of a machine's rules, checking every promise after each, and
+    require the outcomes it is there to reach."""
+    machine = machine_class(portal, ChatTerminal(portal.base_url))
+    machine.the_portal_agrees_with_the_model()
+    for name, arguments in steps:
+        getattr(machine, name)(**arguments)
+        machine.the_portal_agrees_with_the_model()
+    assert outcomes <= set(machine.seen), f"not reached: {sorted(outcomes - set(machine.seen))}"
+
+
 # Outcomes every run reaches: an accepted charge, an auto-reload, a paid completion from P.
 BILLING_OUTCOMES = {"auto-reload charged", "charge 202 accepted", "chat 200 paid", "chat debited P"}
 
 
 def test_billing_follows_the_model(portal):
     run_machine(BillingMachine, portal, BILLING_OUTCOMES)
+
+
+# Fixed sequences that cross each boundary on every run: (steps, outcomes they must reach).
+WALKTHROUGHS = {
+    # Spending to a thousandth under the threshold reloads to the reload-to balance, rounded up
+    # to the cent; while that reload is pending, spending more reloads nothing; once it has
+    # settled, the next dip reloads again.
+    "one auto-reload in flight": ([
+        ("configure_auto_reload", {"rule_": AutoReload(True, Decimal(100), Decimal(200))}),
+        ("spend_below_reload_threshold", {"overshoot": Decimal("0.001")}),
+        ("spend_below_reload_threshold", {"overshoot": Decimal(1)}),
+        ("move_clock", {"seconds": SETTLE_AFTER_SECONDS}),
+        ("spend_below_reload_threshold", {"overshoot": Decimal("0.5")}),
+    ], {"auto-reload charged"}),
+}
+
+
+@pytest.mark.parametrize(("steps", "outcomes"), WALKTHROUGHS.values(), ids=WALKTHROUGHS.keys())
+def test_billing_walkthroughs(portal, steps, outcomes):
+    walk(BillingMachine, portal, steps, outcomes)
