@@ -1,25 +1,26 @@
 """Typed errors mirroring the contract's error codes.
 
-Every failure the client reports is a `PortalError` (or a subclass picked by `error_for`):
+Every failure the client reports is a `PortalError` (or a subclass picked by `error_class`):
 callers branch on the class or on `.error`, never on a raw `requests` exception. The class
-table follows CONTRACT.md §4-§6; unknown codes still arrive as a plain `PortalError`.
+table follows CONTRACT.md §4-§7 and §10; unknown codes still arrive as a plain `PortalError`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 
 class PortalError(Exception):
     """An error answer (or a transport failure) with the contract's machine code in `.error`.
 
     `portal_url` is absolute (the relative `portalUrl` resolved against the base URL);
-    `retry_after` is the `Retry-After` header in whole seconds, when there was one.
+    `retry_after` is the `Retry-After` header in whole seconds, when there was one; `headers`
+    are the answer's (the inference API's rate-limit buckets are read from them).
     """
 
     def __init__(self, status: int | None, error: str, message: str, *,
                  portal_url: str | None = None, retry_after: int | None = None,
-                 payload: dict[str, Any] | None = None):
+                 payload: dict[str, Any] | None = None, headers: Mapping[str, str] | None = None):
         super().__init__(f"{error}: {message}")
         self.status = status
         self.error = error
@@ -27,6 +28,7 @@ class PortalError(Exception):
         self.portal_url = portal_url
         self.retry_after = retry_after
         self.payload = payload or {}
+        self.headers = headers or {}
 
 
 class NetworkError(PortalError):
@@ -92,6 +94,32 @@ class Unavailable(Transient):
     """503, whatever the code (`temporarily_unavailable`, `stripe_unavailable`, ...)."""
 
 
+class StripeUnavailable(Unavailable):
+    """`stripe_unavailable` (503 + Retry-After), whatever the status: the payment processor is
+    off, checked before any charge, so nothing was charged."""
+
+
+class UpgradeCapExceeded(Transient):
+    """`upgrade_cap_exceeded` (429 + Retry-After to the next UTC midnight), whatever the status:
+    the day's five card attempts on plan upgrades are used; nothing was charged."""
+
+
+class PreviewRejected(PortalError):
+    """422 `preview_rejected`: the tier is not in the catalogue, or the org has no plan."""
+
+
+class MutationRejected(PortalError):
+    """422 `subscription_mutation_rejected`: the change does not fit the plan or the target."""
+
+
+class NoUsableCredits(PortalError):
+    """402 `no_usable_credits`: a paid model, and nothing left to spend; buy credits."""
+
+
+class ModelNotFound(PortalError):
+    """404 `model_not_found`: the portal serves no model by that id."""
+
+
 class OAuthError(PortalError):
     """A token-endpoint error (`{"error", "error_description"}`) with no more specific class."""
 
@@ -114,6 +142,12 @@ ERROR_CLASSES: dict[str, type[PortalError]] = {
     "idempotency_conflict": IdempotencyConflict,
     "rate_limited": RateLimited,
     "refresh_token_reused": RefreshTokenReused,
+    "stripe_unavailable": StripeUnavailable,
+    "upgrade_cap_exceeded": UpgradeCapExceeded,
+    "preview_rejected": PreviewRejected,
+    "subscription_mutation_rejected": MutationRejected,
+    "no_usable_credits": NoUsableCredits,
+    "model_not_found": ModelNotFound,
 }
 
 OAUTH_CODES = frozenset({"invalid_client", "invalid_grant", "invalid_request", "unsupported_grant_type",

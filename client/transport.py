@@ -2,7 +2,9 @@
 
 A 2xx answer must be a JSON object (CONTRACT.md §1: an HTML or empty 2xx means "endpoint
 unavailable"); anything else, and any connection failure or timeout, is `network_error`.
-Numbers in answers are read as Decimal, never float.
+Numbers in answers are read as Decimal, never float. Errors come in two shapes: the portal's
+`{"error": "<code>", "message"}` and the inference API's OpenAI shape `{"error": {"message",
+"type", "code"}}` (CONTRACT.md §10); both become the same typed errors.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class Reply:
 def retry_after(headers: Mapping[str, str]) -> int | None:
     """`Retry-After` in whole seconds; the HTTP-date form and garbage read as absent."""
     value = headers.get("Retry-After", "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None  # not `²`
 
 
 def json_object(response: requests.Response) -> dict[str, Any] | None:
@@ -43,19 +45,28 @@ def json_object(response: requests.Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+def code_and_message(body: dict[str, Any], status: int) -> tuple[str, str]:
+    """The machine code and the human text of an error body, in either shape."""
+    error = body.get("error")
+    if isinstance(error, dict):  # OpenAI-shaped: {"error": {"message", "type", "code"}}
+        code = str(error.get("code") or error.get("type") or f"http_{status}")
+        return code, str(error.get("message") or code)
+    code = str(error or f"http_{status}")
+    return code, str(body.get("message") or body.get("error_description") or code)
+
+
 def error_from(response: requests.Response, base_url: str) -> PortalError:
     """The typed error for a non-2xx answer: the class by status and `error` code."""
     body = json_object(response)
     if body is None:
         return NetworkError(f"HTTP {response.status_code} without a JSON body from {response.url}",
                             status=response.status_code)
-    code = str(body.get("error") or f"http_{response.status_code}")
-    message = str(body.get("message") or body.get("error_description") or code)
+    code, message = code_and_message(body, response.status_code)
     portal_url = body.get("portalUrl")
     return error_class(response.status_code, code)(
         response.status_code, code, message,
         portal_url=urljoin(base_url + "/", portal_url) if isinstance(portal_url, str) else None,
-        retry_after=retry_after(response.headers), payload=body)
+        retry_after=retry_after(response.headers), payload=body, headers=response.headers)
 
 
 class Transport:
@@ -65,10 +76,12 @@ class Transport:
         self.session = session or requests.Session()
         self.timeout = timeout
 
-    def request(self, method: str, path: str, *, token: str | None = None, json_body: Any = None,
-                form: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Reply:
-        """Send one request; return the 2xx JSON object or raise the matching `PortalError`."""
-        sent = {"Accept": "application/json", **(headers or {})}
+    def send(self, method: str, path: str, *, token: str | None = None, json_body: Any = None,
+             form: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+             stream: bool = False) -> requests.Response:
+        """Send one request; return the 2xx response (its body unread when `stream`) or raise
+        the matching `PortalError`."""
+        sent = {"Accept": "text/event-stream" if stream else "application/json", **(headers or {})}
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         data: Any = form
@@ -77,11 +90,17 @@ class Transport:
             data = dumps(json_body).encode()  # Decimals as their literal text, never via float
         try:
             response = self.session.request(method, self.base_url + path, data=data, headers=sent,
-                                            timeout=self.timeout, allow_redirects=False)
+                                            timeout=self.timeout, allow_redirects=False, stream=stream)
         except requests.RequestException as exc:
             raise NetworkError(f"{method} {path}: {exc}") from exc
         if not 200 <= response.status_code < 300:
             raise error_from(response, self.base_url)
+        return response
+
+    def request(self, method: str, path: str, *, token: str | None = None, json_body: Any = None,
+                form: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Reply:
+        """Send one request; return the 2xx JSON object or raise the matching `PortalError`."""
+        response = self.send(method, path, token=token, json_body=json_body, form=form, headers=headers)
         body = json_object(response)
         if body is None:
             raise NetworkError(f"{method} {path}: the answer was not a JSON object (endpoint unavailable?)",

@@ -77,6 +77,13 @@ class Unprocessable(PortalError):
         super().__init__(error, message, portalUrl="/billing", **extras)
 
 
+class Misdirected(PortalError):
+    """421: the request names a host this portal does not serve (rendered by `render`, so a
+    surface's own error page never answers it)."""
+
+    status = 421
+
+
 class RateLimited(PortalError):
     """429 / 503: try again after `retry_after` whole seconds."""
 
@@ -107,6 +114,11 @@ def shape_errors(app: Flask, paths: tuple[str, ...], render: Renderer) -> None:
     """Every error under `paths` (a path, or a prefix ending in `/`), routing errors and
     injected faults included, is rendered by `render`: a surface with its own error shape."""
     app.extensions.setdefault("error_shapes", []).append((paths, render))
+
+
+def render(error: PortalError) -> Response:
+    """The JSON answer for `error` in the shape of the surface the request is under."""
+    return _renderer()(error)
 
 
 def _renderer() -> Callable[[PortalError], Response]:

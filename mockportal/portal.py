@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockportal.domain.accounts import Accounts
-from mockportal.domain.admin import Admin
+from mockportal.domain.admin import Admin, Overview
 from mockportal.domain.billing import Billing
 from mockportal.domain.clock import Clock
 from mockportal.domain.credits import Entitlements
@@ -52,6 +52,8 @@ class Portal:
         self.metering = Metering(store, self.clock, self.ledger, self.entitlements, self.replies, self.spending)
         self.faults = Faults(store)
         self.journal = Journal(store, self.clock)
+        self.overview = Overview(store, self.clock, self.admin, self.device, self.accounts, self.faults,
+                                 self.stripe, self.journal)
         seed_once(store, self.clock, scenario)
 
     @classmethod

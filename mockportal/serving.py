@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 from waitress.server import create_server
 
+from mockportal.wire import is_ascii_digits
+
 WsgiApp = Callable[..., Any]
 OnReady = Callable[[str], None]  # called with the base URL once the socket accepts connections
 
@@ -52,7 +54,7 @@ class WholeBodies:
             environ.pop("HTTP_TRANSFER_ENCODING", None)  # Werkzeug ignores the length of a chunked body
             if len(body) > self.max_bytes:
                 self._drain(stream)
-        elif declared.isdigit() and int(declared) > self.max_bytes:
+        elif is_ascii_digits(declared) and int(declared) > self.max_bytes:
             self._drain(stream)
         return self.app(environ, start_response)
 

@@ -224,8 +224,8 @@ class Control:
         """`method /_mock<path>` with `body` as JSON: the answer's JSON, or ControlError."""
         text = None if body is None else _json_text(body)
         headers = dict(self._headers)
-        if text is not None:
-            headers["Content-Type"] = "application/json"
+        if text is not None or method not in ("GET", "HEAD"):
+            headers["Content-Type"] = "application/json"  # every control-plane write, body or not
         path = self.PREFIX + path
         return self._expect_200(method, path, self.transport.send(method, path, body=text, headers=headers))
 

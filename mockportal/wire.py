@@ -7,6 +7,7 @@ reported (gate 7 of a charge comes after the spending gates), the HTTP layer onl
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +37,7 @@ def decode_json(raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise InvalidRequest("invalid_json", "Request body is not valid UTF-8.") from None
     try:
-        return json.loads(
+        value = json.loads(
             text,
             parse_float=Decimal,
             parse_int=Decimal,
@@ -45,6 +46,33 @@ def decode_json(raw: bytes) -> Any:
         )
     except (ValueError, RecursionError):
         raise InvalidRequest("invalid_json", "Request body is not valid JSON.") from None
+    # Only a `\uD800`-style escape can make a lone surrogate (UTF-8 cannot encode one), so
+    # the walk runs only when the text holds such an escape.
+    if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(value):
+        raise InvalidRequest("invalid_json", "Request body is not valid JSON: a string holds a lone "
+                             "UTF-16 surrogate (\\ud800-\\udfff), which is no character.")
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    """Whether any string in a decoded document, object keys included, holds a lone
+    surrogate: text no store or encoder can take (a valid pair decodes to one character)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 class JsonBody:
@@ -97,6 +125,24 @@ def require_whole(value: Any, field: str, low: int, high: int) -> int:
     return int(number)
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def is_ascii_digits(text: str) -> bool:
+    """`0`-`9` only. `str.isdigit` is true of every Unicode digit (`²`, `٣`), which `int` then
+    refuses or reads as another number."""
+    return _ASCII_DIGITS.fullmatch(text) is not None
+
+
+def whole_number_text(text: str, field: str, *, at_most: int) -> int:
+    """A whole number written in ASCII digits (a query parameter); any larger than `at_most`
+    counts as `at_most` (without handing `int` thousands of digits, which it refuses)."""
+    if not is_ascii_digits(text):
+        raise InvalidRequest("validation_failed", f"{field} must be a whole number (digits 0-9).")
+    digits = text.lstrip("0") or "0"
+    return at_most if len(digits) > len(str(at_most)) else min(int(digits), at_most)
+
+
 def require_bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidRequest("validation_failed", f"{field} must be true or false.")
@@ -127,15 +173,16 @@ def money(amount: Decimal) -> str:
 
 
 MONEY_LIMIT = Decimal(10) ** 12
+_DECIMAL_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 def parse_money(value: Any, field: str) -> Decimal:
     """Money given to the control plane: a decimal string or a JSON number, below 1e12 in size."""
     if isinstance(value, str):
-        try:
-            value = Decimal(value)
-        except ArithmeticError:
-            raise InvalidRequest("validation_failed", f"{field} must be a decimal amount.") from None
+        # ASCII only: Decimal also reads `٣`, `５` and `1_000`.
+        if not _DECIMAL_TEXT.fullmatch(value):
+            raise InvalidRequest("validation_failed", f"{field} must be a decimal amount.")
+        value = Decimal(value)
     amount = require_number(value, field)
     if abs(amount) >= MONEY_LIMIT:
         raise InvalidRequest("validation_failed", f"{field} must be smaller than 1e12 in size.")

@@ -6,39 +6,18 @@ to install them, when either is missing; Playwright's own browser downloads are 
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import requests
 
 from mockportal.testing import PortalServer
+from tests.browser import page  # noqa: F401  (a fixture)
 from tests.conftest import BILLING, DEVICE_GRANT
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing: install it with `apt-get install chromium`",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="playwright is missing: install it with `pip install playwright`")
 
 
 @pytest.fixture
 def server():
     with PortalServer() as running:
         yield running
-
-
-@pytest.fixture
-def page():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
 
 
 def poll(server: PortalServer, device_code: str) -> requests.Response:

@@ -35,9 +35,9 @@ def test_device_code_answers_every_field_of_the_contract(portal):
 
 def test_verification_uris_are_absolute_on_the_host_the_client_called(client):
     response = client.post("/api/oauth/device/code", data={"client_id": "hermes-cli"},
-                           base_url="http://portal.test:8765")
-    assert response.json["verification_uri"] == "http://portal.test:8765/device"
-    assert response.json["verification_uri_complete"].startswith("http://portal.test:8765/device?user_code=")
+                           base_url="http://127.0.0.1:8765")
+    assert response.json["verification_uri"] == "http://127.0.0.1:8765/device"
+    assert response.json["verification_uri_complete"].startswith("http://127.0.0.1:8765/device?user_code=")
 
 
 def test_every_login_gets_its_own_codes(portal):
@@ -256,6 +256,15 @@ def test_a_login_without_scope_asks_for_the_normal_login_scopes(portal):
 
 def test_unknown_scopes_asked_for_are_dropped(portal):
     assert portal.login(scope="inference:invoke admin:everything")["scope"] == "inference:invoke"
+
+
+@pytest.mark.parametrize("scope", ["admin:everything", "billing inference", "INFERENCE:INVOKE", "\u00e9"])
+def test_a_login_asking_only_for_unknown_scopes_is_invalid_scope(portal, scope):
+    """RFC 6749 section 5.2: rather than a login for nothing, which the terminal would take for
+    what it asked."""
+    response = portal.client.post("/api/oauth/device/code", data={"client_id": "hermes-cli", "scope": scope})
+    assert response.status_code == 400 and response.json["error"] == "invalid_scope", response.json
+    assert "inference:invoke" in response.json["error_description"]
 
 
 def test_the_approving_users_org_is_the_tokens_org(portal):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mockportal import create_app
+from mockportal.domain.tokens import REFRESH_TOKEN_SECONDS
 from mockportal.store import Store
 from mockportal.store.schema import LATEST, MIGRATIONS
 
@@ -96,3 +97,22 @@ def test_sql_outside_a_transaction_is_refused():
     store = Store()
     with pytest.raises(RuntimeError, match="outside a transaction"):
         store.get_org("org_acme")
+
+
+def test_a_migrated_file_forgets_its_old_device_codes_and_refresh_tokens_by_age(old_file):
+    client = create_app({"DATABASE": old_file}).test_client()
+    with sqlite3.connect(old_file) as conn:
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"device_codes_by_expiry", "access_tokens_by_expiry", "access_tokens_by_grant",
+            "refresh_tokens_by_age", "refresh_tokens_by_grant"} <= indexes
+    client.post("/_mock/clock", json={"advanceSeconds": REFRESH_TOKEN_SECONDS + 1})
+    refreshed = client.post("/api/oauth/token", headers={"x-nous-refresh-token": V0_FACTS["refresh_token"]},
+                            data={"grant_type": "refresh_token", "client_id": "hermes-cli"})
+    assert refreshed.json["error"] == "invalid_grant"  # a year after it was issued
+    assert client.post("/api/oauth/device/code", data={"client_id": "hermes-cli"}).status_code == 200
+    assert client.post("/_mock/tokens", json={"user": "owner@acme.test"}).status_code == 200
+    with sqlite3.connect(old_file) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM device_codes").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM refresh_tokens").fetchone()[0] == 1
+    bearer = {"Authorization": "Bearer " + V0_FACTS["access_token"]}
+    assert client.get("/api/billing/state", headers=bearer).status_code == 200  # its access token lives on

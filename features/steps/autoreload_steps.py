@@ -13,7 +13,7 @@ from steps.support.terminal import attempt
 
 
 def reload_charges(context) -> list[dict]:
-    return [c for c in org_charges(context) if c["source"] == "auto_reload"]
+    return org_charges(context, source="auto_reload")
 
 
 def turn_auto_reload_off(terminal) -> AutoReload:

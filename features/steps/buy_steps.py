@@ -91,6 +91,10 @@ def step_the_purchase_fails_because(context, reason):
 
 @then('the purchase is refused with "{error}"')
 @then('the auto-reload change is refused with "{error}"')
+@then('the preview is refused with "{error}"')
+@then('the change is refused with "{error}"')
+@then('the upgrade is refused with "{error}"')
+@then('her question is refused with "{error}"')
 def step_it_is_refused_with(context, error):
     refusal = context.attempt.refused()
     assert refusal.error == error, f"refused with {refusal.error}: {refusal.message}"

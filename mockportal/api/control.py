@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, current_app, jsonify, request
 
-from mockportal.api import json_object, portal
+from mockportal.api import guard, json_object, portal
 from mockportal.domain.clock import iso
 from mockportal.domain.tokens import ACCESS_TOKEN_SECONDS
 from mockportal.errors import InvalidRequest, Unauthenticated
 from mockportal.domain.faults import MAX_DELAY_MS
+from mockportal.domain.journal import ENTRIES_KEPT
 from mockportal.domain.stripe import DEFAULT_RETRY_AFTER
-from mockportal.wire import require_bool, require_number, require_whole
+from mockportal.wire import require_bool, require_number, require_whole, whole_number_text
 
 PREFIX = "/_mock"
 bp = Blueprint("control", __name__, url_prefix=PREFIX)
@@ -23,8 +22,12 @@ REVOCATION_ACTORS = ("self", "admin")
 @bp.before_request
 def _require_control_token():
     expected = current_app.config["CONTROL_TOKEN"]
-    if expected and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {expected}"):
+    if expected and not guard.same_header_secret(request.headers.get("Authorization", ""), f"Bearer {expected}"):
         raise Unauthenticated("control_token_required", "Send Authorization: Bearer <control token>.")
+
+
+# A web page may post anything to a local portal; only JSON writes are the control plane's.
+guard.require_json_writes(bp)
 
 
 def _ok(**extra):
@@ -215,10 +218,8 @@ def clear_replies():
 
 @bp.get("/requests")
 def journal():
-    limit = request.args.get("limit", "1000")
-    if not limit.isdigit():
-        raise InvalidRequest("validation_failed", "limit must be a whole number.")
-    return jsonify({"requests": portal().journal.entries(min(int(limit), 10_000))})
+    limit = whole_number_text(request.args.get("limit", "1000"), "limit", at_most=ENTRIES_KEPT)
+    return jsonify({"requests": portal().journal.entries(limit)})
 
 
 @bp.delete("/requests")

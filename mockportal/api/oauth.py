@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mockportal.api import authenticated, portal
+from mockportal.api.guard import served_origin
 from mockportal.api.views import account_view
 from mockportal.errors import OAuthError, error_response
 
@@ -44,8 +45,8 @@ def device_code():
     return jsonify({
         "device_code": pair.device_code,
         "user_code": pair.user_code,
-        "verification_uri": url_for("web.device", _external=True),
-        "verification_uri_complete": url_for("web.device", user_code=pair.user_code, _external=True),
+        "verification_uri": served_origin() + url_for("web.device"),
+        "verification_uri_complete": served_origin() + url_for("web.device", user_code=pair.user_code),
         "expires_in": pair.expires_in,
         "interval": pair.interval,
     })

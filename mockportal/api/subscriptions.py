@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from mockportal.api import authenticated, json_body, portal, spend_response
+from mockportal.api.guard import served_origin
 from mockportal.api.views import pending_change_view, preview_view, subscription_view, upgrade_view
 
 bp = Blueprint("subscriptions", __name__, url_prefix="/api/billing/subscription")
@@ -34,4 +35,4 @@ def unschedule():
 @bp.post("/upgrade")
 def upgrade():
     result = portal().subscriptions.upgrade(authenticated(), request.headers.get("Idempotency-Key"), json_body())
-    return spend_response(result, lambda body: upgrade_view(body, request.host_url))
+    return spend_response(result, lambda body: upgrade_view(body, served_origin()))

@@ -14,12 +14,14 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask.sessions import SecureCookieSessionInterface
 
 from mockportal.api import portal
+from mockportal.api.control import PREFIX as CONTROL_PREFIX
 from mockportal.domain.accounts import Account
 from mockportal.domain.device import DeviceLogin, normalise_user_code
 from mockportal.errors import Forbidden, InvalidRequest, PortalError
 
 bp = Blueprint("web", __name__)
 PREFIX = "/device"  # every route of this page starts with it
+SESSION_PREFIXES = (PREFIX, CONTROL_PREFIX)  # this page and the dashboard (`dashboard.py`)
 
 SCOPE_WORDS = {
     "inference:invoke": "Use Nous models, paid from your organisation's balance",
@@ -36,48 +38,53 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; form-
                            "frame-ancestors 'none'; base-uri 'none'")
 
 
-class ApprovalPageSessions(SecureCookieSessionInterface):
-    """Only this page has a session. Every other request gets Flask's null session, which
-    spares it building the cookie's signing serializer (~20 us, a twentieth of a billing read).
-    Flask opens the session before it routes the request, so this goes by the path."""
+class PageSessions(SecureCookieSessionInterface):
+    """Only the pages with forms have a session: this one and the control plane's dashboard.
+    Every other request gets Flask's null session, which spares it building the cookie's
+    signing serializer (~20 us, a twentieth of a billing read). Flask opens the session before
+    it routes the request, so this goes by the path."""
 
     def open_session(self, app, request):
-        if not request.path.startswith(PREFIX):
+        if not request.path.startswith(SESSION_PREFIXES):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
 
-@bp.after_request
-def _page_headers(response):
+def page_headers(response):
+    """What every HTML page of the portal sends: no scripts, never framed, never cached."""
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Cache-Control"] = "no-store"
-    # The URL carries the user code; keep it out of Referer headers.
+    # The URL carries the user code (or a control token); keep it out of Referer headers.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
-def _csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
+def csrf_token(key: str = "csrf") -> str:
+    """This session's CSRF token for a page's forms (`key` keeps one page's apart from another's)."""
+    if key not in session:
+        session[key] = secrets.token_urlsafe(32)
+    return session[key]
+
+
+def require_csrf(key: str = "csrf") -> None:
+    """A POSTed form carries this session's CSRF token, else 403 `csrf_failed`."""
+    if request.method != "POST":
+        return
+    sent = request.form.get("csrf_token", "").encode()
+    expected = session.get(key, "").encode()
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise Forbidden("csrf_failed", "This form did not come from this page or your session "
+                        "has ended. Go back, reload the page and try again.")
+
+
+bp.after_request(page_headers)
+bp.before_request(require_csrf)
 
 
 @bp.context_processor
 def _template_globals():
-    return {"csrf_token": _csrf_token, "scope_words": SCOPE_WORDS}
-
-
-@bp.before_request
-def _require_csrf():
-    """Every state-changing form carries this session's CSRF token."""
-    if request.method != "POST":
-        return
-    sent = request.form.get("csrf_token", "").encode()
-    expected = session.get("csrf", "").encode()
-    if not expected or not hmac.compare_digest(sent, expected):
-        raise Forbidden("csrf_failed", "This form did not come from this page or your session "
-                        "has ended. Go back, reload the page and try again.")
+    return {"csrf_token": csrf_token, "scope_words": SCOPE_WORDS}
 
 
 @bp.errorhandler(PortalError)

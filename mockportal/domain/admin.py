@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from mockportal.domain import scenarios
+from mockportal.domain.accounts import Account, Accounts
 from mockportal.domain.clock import Clock, iso
+from mockportal.domain.device import DeviceCodes, DeviceLogin
+from mockportal.domain.faults import ArmedFault, Faults
+from mockportal.domain.journal import Journal
 from mockportal.domain.ledger import FAILURE_REASONS, Ledger
-from mockportal.domain.orgs import load_org
+from mockportal.domain.orgs import Org, load_org
 from mockportal.domain.plans import period_end
 from mockportal.domain.scenarios import card_columns, role
 from mockportal.domain.spending import SpendPipeline
+from mockportal.domain.stripe import StripeStatus, StripeSwitch
 from mockportal.errors import InvalidRequest, NotFound
 from mockportal.store import Store
+from mockportal.store.records import Tier
 from mockportal.wire import MICRO, money, parse_money, require_bool, require_number, require_whole
 
 OUTCOMES = ("settle", "fail", "pending")
@@ -117,6 +124,12 @@ class Admin:
             self._store.insert_usage(org_id, amount, self._clock.now())
             self._pipeline.reload_if_due(org_id)
 
+    def find_org(self, *, org_id: str | None = None, slug: str | None = None) -> Org | None:
+        """The org with this id or slug, if there is one (the portal's web pages name it)."""
+        with self._store.transaction():
+            row = self._store.get_org(org_id) if org_id is not None else self._store.org_with_slug(slug or "")
+            return None if row is None else Org.from_row(row)
+
     def report(self, org_id: str) -> dict[str, Any]:
         """Everything about one org, for tests that check the ledger directly."""
         with self._store.transaction():
@@ -170,3 +183,44 @@ class Admin:
 
 def _card(card) -> dict[str, str] | None:
     return None if card is None else {"brand": card.brand, "last4": card.last4}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the dashboard shows, read in one transaction, so at one portal instant."""
+
+    now: float
+    frozen: bool
+    stripe: StripeStatus
+    tiers: list[Tier]
+    orgs: list[dict[str, Any]]  # `Admin.report` of each org, as `GET /_mock/orgs/{id}` answers
+    logins: list[DeviceLogin]  # waiting for a decision
+    users: list[Account]
+    faults: list[ArmedFault]
+    journal: list[dict[str, Any]]  # `Journal.entries`, as `GET /_mock/requests` answers
+
+
+class Overview:
+    """The whole portal at a glance, for the control plane's dashboard."""
+
+    def __init__(self, store: Store, clock: Clock, admin: Admin, device: DeviceCodes, accounts: Accounts,
+                 faults: Faults, stripe: StripeSwitch, journal: Journal):
+        self._store = store
+        self._clock = clock
+        self._admin = admin
+        self._device = device
+        self._accounts = accounts
+        self._faults = faults
+        self._stripe = stripe
+        self._journal = journal
+
+    def read(self, journal_limit: int, *, path_part: str | None = None, status: str | None = None) -> Snapshot:
+        """Every org's report, the logins waiting, the faults armed, the Stripe switch and the
+        last `journal_limit` journal entries matching the filters, at one instant."""
+        with self._store.transaction():
+            journal = self._journal.entries(journal_limit, path_part=path_part, status=status)
+            return Snapshot(now=self._clock.now(), frozen=self._clock.is_frozen(), stripe=self._stripe.status(),
+                            tiers=self._store.tiers(),
+                            orgs=[self._admin.report(org_id) for org_id in self._store.list_org_ids()],
+                            logins=self._device.waiting(), users=self._accounts.everyone(),
+                            faults=self._faults.armed(), journal=journal)

@@ -16,12 +16,17 @@ from dataclasses import dataclass
 
 from mockportal.domain.clock import Clock
 from mockportal.domain.orgs import can_change_plan
-from mockportal.domain.tokens import (BILLING_MANAGE, KNOWN_CLIENTS, Tokens, normalise_scope,
+from mockportal.domain.tokens import (BILLING_MANAGE, KNOWN_CLIENTS, KNOWN_SCOPES, Tokens, normalise_scope,
                                       require_client)
 from mockportal.errors import Conflict, NotFound, OAuthError
 from mockportal.store import Store
 
 DEVICE_CODE_SECONDS = 600
+# Forgotten a day after expiry: until then a late poll still reads `expired_token`, not
+# `invalid_grant`. No more than the newest MAX_DEVICE_CODES are kept, whatever their age
+# (starting a login needs no credentials, so anyone can ask for codes).
+DEVICE_CODE_KEPT_SECONDS = 24 * 3600
+MAX_DEVICE_CODES = 10_000
 POLL_INTERVAL_SECONDS = 5
 # slow_down is for clients polling faster than once a second. A client that sleeps 1 s between
 # polls can still reach us a little under 1 s after our previous reading of the clock (its
@@ -56,6 +61,7 @@ class DeviceLogin:
     client_name: str
     scopes: tuple[str, ...]
     granted_scope: str | None
+    expires_at: float  # portal-clock seconds
 
     @property
     def wants_billing(self) -> bool:
@@ -89,7 +95,8 @@ def _new_user_code() -> str:
 def _login(row) -> DeviceLogin:
     return DeviceLogin(user_code=row["user_code"], client_id=row["client_id"],
                        client_name=KNOWN_CLIENTS[row["client_id"]],
-                       scopes=tuple(row["scope"].split()), granted_scope=row["granted_scope"])
+                       scopes=tuple(row["scope"].split()), granted_scope=row["granted_scope"],
+                       expires_at=row["expires_at"])
 
 
 class DeviceCodes:
@@ -100,17 +107,24 @@ class DeviceCodes:
 
     def start(self, client_id: str, scope: str | None) -> DeviceCodePair:
         """A fresh code pair for a registered client; unknown scopes are dropped, none asked
-        means the normal login scopes."""
+        means the normal login scopes, only unknown ones is `invalid_scope`. Old codes are
+        forgotten first (DEVICE_CODE_KEPT_SECONDS, MAX_DEVICE_CODES)."""
         require_client(client_id)
+        requested = normalise_scope(scope)
+        if not requested:
+            raise OAuthError("invalid_scope", "None of the scopes asked for is known; ask for some of "
+                             f"{' '.join(KNOWN_SCOPES)}.")
         with self._store.transaction():
+            now = self._clock.now()
+            self._store.purge_device_codes(now - DEVICE_CODE_KEPT_SECONDS, MAX_DEVICE_CODES - 1)
             user_code = _new_user_code()
             while self._store.device_code_for_user_code(user_code) is not None:
                 user_code = _new_user_code()
             device_code = "dc_" + secrets.token_urlsafe(32)
             self._store.insert_device_code({
                 "device_code": device_code, "user_code": user_code, "client_id": client_id,
-                "scope": normalise_scope(scope), "status": PENDING,
-                "expires_at": self._clock.now() + DEVICE_CODE_SECONDS})
+                "scope": requested, "status": PENDING,
+                "expires_at": now + DEVICE_CODE_SECONDS})
         return DeviceCodePair(device_code, user_code, DEVICE_CODE_SECONDS, POLL_INTERVAL_SECONDS)
 
     # -- the terminal's side ----------------------------------------------------------------
@@ -156,6 +170,12 @@ class DeviceCodes:
         """The login behind a code as typed, if it still waits for a decision."""
         with self._store.transaction():
             return _login(self._pending_row(user_code))
+
+    def waiting(self) -> list[DeviceLogin]:
+        """Every login still waiting for a decision (pending and not expired), soonest to
+        expire first: what the dashboard offers to approve or deny."""
+        with self._store.transaction():
+            return [_login(row) for row in self._store.pending_device_codes(self._clock.now())]
 
     def approve(self, user_code: str, user_email: str, allow_terminal_billing: bool) -> DeviceLogin:
         """The signed-in user approves; the token's org is theirs and its scopes are downscoped

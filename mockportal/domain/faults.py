@@ -23,6 +23,20 @@ class Fault:
     delay_ms: int
 
 
+@dataclass(frozen=True)
+class ArmedFault:
+    """A fault still waiting for its next `remaining` matching requests."""
+
+    method: str
+    path: str
+    remaining: int
+    fault: Fault
+
+
+def _fault(row) -> Fault:
+    return Fault(row["status"] or None, row["error"], row["message"], row["retry_after"], row["delay_ms"])
+
+
 class Faults:
     def __init__(self, store: Store):
         self._store = store
@@ -40,9 +54,14 @@ class Faults:
             for row in self._store.active_faults():
                 if row["method"] in ("*", method.upper()) and fnmatchcase(path, row["path"]):
                     self._store.consume_fault(row["id"])
-                    return Fault(row["status"] or None, row["error"], row["message"],
-                                 row["retry_after"], row["delay_ms"])
+                    return _fault(row)
         return None
+
+    def armed(self) -> list[ArmedFault]:
+        """The faults that will still fire, oldest first (the order they are matched in)."""
+        with self._store.transaction():
+            return [ArmedFault(row["method"], row["path"], row["remaining"], _fault(row))
+                    for row in self._store.active_faults()]
 
     def clear(self) -> None:
         with self._store.transaction():

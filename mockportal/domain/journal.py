@@ -10,7 +10,20 @@ import json
 from typing import Any
 
 from mockportal.domain.clock import Clock, iso
+from mockportal.errors import InvalidRequest
 from mockportal.store import Store
+from mockportal.store.control import JOURNAL_LIMIT as ENTRIES_KEPT  # the newest, oldest dropped first
+from mockportal.wire import is_ascii_digits
+
+
+def status_range(text: str) -> tuple[int, int]:
+    """A status filter as typed: one status (`404`) or a class (`4xx`)."""
+    text = text.strip().lower()
+    if len(text) == 3 and text[0] in "12345" and text[1:] == "xx":
+        return int(text[0]) * 100, int(text[0]) * 100 + 99
+    if len(text) == 3 and is_ascii_digits(text) and text[0] in "12345":
+        return int(text), int(text)
+    raise InvalidRequest("validation_failed", "A status filter is a status (404) or a class (4xx).")
 
 
 class Journal:
@@ -23,9 +36,12 @@ class Journal:
             self._store.append_request(method, path, status, self._clock.now(),
                                        None if detail is None else json.dumps(detail, default=str))
 
-    def entries(self, limit: int) -> list[dict]:
+    def entries(self, limit: int, *, path_part: str | None = None, status: str | None = None) -> list[dict]:
+        """The last `limit` entries, oldest first; only those whose path contains `path_part`
+        and whose status matches `status` (`404` or `4xx`), when given."""
+        statuses = status_range(status) if status else None
         with self._store.transaction():
-            rows = self._store.journal(limit)
+            rows = self._store.journal(limit, path_part=path_part, statuses=statuses)
         return [{"method": r["method"], "path": r["path"], "status": r["status"], "time": iso(r["at"]),
                  **(json.loads(r["detail"]) if r["detail"] else {})}
                 for r in rows]

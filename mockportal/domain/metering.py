@@ -125,6 +125,15 @@ class Admission:
     windows: tuple[Window, ...]
 
 
+def _requested_model(raw_body: bytes) -> str:
+    """The model a refused request named, for its record ("" if none could be read)."""
+    try:
+        model = ChatRequest.parse(raw_body).model
+    except PortalError:
+        return ""
+    return model
+
+
 def prompt_tokens(body_bytes: int) -> int:
     return math.ceil(body_bytes / BYTES_PER_TOKEN)
 
@@ -185,31 +194,43 @@ class Metering:
         return tuple(result)
 
     def admit(self, principal: Principal, raw_body: bytes) -> Admission:
-        """Gates 2-6 in order (see the module doc), then the reply, its usage and its cost."""
+        """Gates 2-6 in order (see the module doc), then the reply, its usage and its cost.
+
+        Every authenticated request counts against the org's request windows, refused or not,
+        save one refused for the windows themselves: a refusal is recorded (with no usage),
+        and raised once that is committed."""
+        with self._store.transaction():
+            try:
+                request, model = self._admissible(principal, raw_body)
+            except PortalError as refusal:
+                self._record(principal, _requested_model(raw_body), "refused", 0, 0, 0)
+                raised = refusal
+            else:
+                windows = self.windows(principal.org_id)
+                if any(w.exhausted for w in windows):
+                    raise OverRateLimit(windows)
+                credits = self._entitlements.credits(principal.org_id)
+                if model.is_free or credits.allowed:
+                    reply = self._replies.next(principal.org_id)
+                    prompt, completion = prompt_tokens(request.body_bytes), completion_tokens(reply)
+                    record = self._record(principal, model.id, "admitted", prompt, completion,
+                                          0 if model.is_free else cost_micros(model, prompt, completion))
+                    return Admission(request, record, model, reply, credits, self.windows(principal.org_id))
+                self._record(principal, model.id, "refused", 0, 0, 0)
+                raised = PortalError("no_usable_credits", NO_USABLE_CREDITS, status=402)
+        raise raised
+
+    def _admissible(self, principal: Principal, raw_body: bytes) -> tuple[ChatRequest, Model]:
+        """Gates 2-4: the scope, the body, the model."""
         if INFERENCE_INVOKE not in principal.scopes:
             raise Forbidden("insufficient_scope", "This token lacks the inference:invoke scope.")
         request = ChatRequest.parse(raw_body)
-        with self._store.transaction():
-            model = self.model(request.model)
-            windows = self.windows(principal.org_id)
-            if any(w.exhausted for w in windows):
-                raise OverRateLimit(windows)
-            credits = self._entitlements.credits(principal.org_id)
-            if model.is_free or credits.allowed:
-                reply = self._replies.next(principal.org_id)
-                prompt, completion = prompt_tokens(request.body_bytes), completion_tokens(reply)
-                record = self._record(principal, model, "admitted", prompt, completion,
-                                      0 if model.is_free else cost_micros(model, prompt, completion))
-                return Admission(request, record, model, reply, credits, self.windows(principal.org_id))
-            # Refused for credits, it still counts against the request windows: recorded, and
-            # the refusal raised once that is committed.
-            self._record(principal, model, "refused", 0, 0, 0)
-        raise PortalError("no_usable_credits", NO_USABLE_CREDITS, status=402)
+        return request, self.model(request.model)
 
-    def _record(self, principal: Principal, model: Model, outcome: str, prompt: int, completion: int,
+    def _record(self, principal: Principal, model_id: str, outcome: str, prompt: int, completion: int,
                 micros: int) -> Completion:
         record = Completion(id="chatcmpl-" + secrets.token_hex(12), org_id=principal.org_id,
-                            grant_id=principal.grant_id, model=model.id, prompt_tokens=prompt,
+                            grant_id=principal.grant_id, model=model_id, prompt_tokens=prompt,
                             completion_tokens=completion, cost_micros=micros, at=self._clock.now(),
                             outcome=outcome)
         self._store.insert_completion(record)

@@ -110,7 +110,13 @@ class Renewals:
             if plan.cancel_at_period_end:
                 self._store.delete_plan(org_id)
                 return min(plan.grant, Decimal(0))
-            plan = self._renew(plan)
+            renewed = self._renew(plan)
+            if replace(renewed, period_start=plan.period_start) == plan:
+                # A steady state (full grant, full rollover, nothing pending): every cycle still
+                # to renew leaves it as it is, so skip to the last one rather than loop.
+                cycles = math.floor((now - period_end(plan)) / CYCLE_SECONDS)
+                renewed = replace(renewed, period_start=renewed.period_start + cycles * CYCLE_SECONDS)
+            plan = renewed
         self._store.put_plan(plan)
         return Decimal(0)
 

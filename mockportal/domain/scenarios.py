@@ -24,7 +24,7 @@ from mockportal.domain.stripe import StripeSwitch
 from mockportal.errors import InvalidRequest
 from mockportal.store import Store
 from mockportal.store.records import Model, Plan, Tier
-from mockportal.wire import money, parse_money, require_bool, require_whole
+from mockportal.wire import is_ascii_digits, money, parse_money, require_bool, require_whole
 
 DEMO_TIERS = [
     {"tierId": "nous-free", "name": "Free", "tierOrder": 0, "dollarsPerMonthDisplay": "0",
@@ -98,7 +98,7 @@ def card_columns(card: Any, prefix: str = "card") -> dict[str, Any]:
         return {f"{prefix}_brand": None, f"{prefix}_last4": None}
     if (not isinstance(card, dict) or set(card) != {"brand", "last4"}
             or not isinstance(card["brand"], str) or not isinstance(card["last4"], str)
-            or card["last4"] and (len(card["last4"]) != 4 or not card["last4"].isdigit())):
+            or card["last4"] and (len(card["last4"]) != 4 or not is_ascii_digits(card["last4"]))):
         raise InvalidRequest("validation_failed", 'A card is null or {"brand": str, "last4": "4 digits" or ""}.')
     return {f"{prefix}_brand": card["brand"], f"{prefix}_last4": card["last4"]}
 

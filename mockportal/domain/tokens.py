@@ -4,6 +4,11 @@ A grant is what one login produced (user, org, scopes, session). Access tokens a
 JWTs, but the portal trusts its grant record, not the JWT alone: every request looks the
 token's `jti` up, so revoking a session or a grant's spending takes effect before expiry.
 Refresh tokens are opaque, stored hashed, single-use; presenting a used one revokes the grant.
+
+Nothing is kept forever: an access token is forgotten a day after it expires, a refresh token
+when it expires (a year after it was issued, used or not: past that it is refused anyway, so
+its reuse needs no detecting), and a grant once none of its tokens is left. Every issue purges
+what is due, as every remembered idempotency key does.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ BILLING_MANAGE = "billing:manage"
 LOGIN_SCOPE = "inference:invoke tool:invoke"
 KNOWN_SCOPES = ("inference:invoke", "tool:invoke", BILLING_MANAGE)
 ACCESS_TOKEN_SECONDS = 3600
+ACCESS_TOKEN_KEPT_SECONDS = 24 * 3600  # after expiry, like a device code
+REFRESH_TOKEN_SECONDS = 365 * 24 * 3600  # an idle terminal logs in again after a year
 KNOWN_CLIENTS = {"hermes-cli": "Hermes CLI"}
 VERIFIED_TOKENS_KEPT = 4096
 
@@ -94,8 +101,10 @@ class Tokens:
     def issue(self, grant_id: str, expires_in: int = ACCESS_TOKEN_SECONDS) -> dict:
         """A token response (`/api/oauth/token` shape) with a fresh access and refresh token."""
         with self._store.transaction():
-            grant = self._store.get_grant(grant_id)
             now = self._clock.now()
+            self._store.purge_tokens(access_expired_by=now - ACCESS_TOKEN_KEPT_SECONDS,
+                                     refresh_issued_by=now - REFRESH_TOKEN_SECONDS)
+            grant = self._store.get_grant(grant_id)
             jti = secrets.token_hex(16)
             claims = {"sub": grant["user_email"], "org_id": grant["org_id"],
                       "client_id": grant["client_id"], "scope": grant["scope"],
@@ -116,7 +125,8 @@ class Tokens:
         return self.issue(self.create_grant(user_email, client_id, normalise_scope(scope)), expires_in)
 
     def refresh(self, client_id: str, refresh_token: str | None) -> dict:
-        """Rotate: the presented refresh token is spent and a new pair is issued."""
+        """Rotate: the presented refresh token is spent and a new pair is issued. One that
+        expired (REFRESH_TOKEN_SECONDS after issue) is refused, used or not."""
         require_client(client_id)
         if not refresh_token:
             raise OAuthError("invalid_request", "Send the refresh token in x-nous-refresh-token.")
@@ -124,6 +134,8 @@ class Tokens:
             record = self._store.get_refresh_token(_hash(refresh_token))
             if record is None:
                 raise OAuthError("invalid_grant", "Unknown refresh token.")
+            if record["created_at"] <= self._clock.now() - REFRESH_TOKEN_SECONDS:
+                raise OAuthError("invalid_grant", "This refresh token has expired; log in again.")
             grant = self._store.get_grant(record["grant_id"])
             if grant["revoked_at"] is not None:
                 raise OAuthError("invalid_grant", "This session has been revoked; log in again.")

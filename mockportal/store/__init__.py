@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from mockportal.store.auth import AuthTables
 from mockportal.store.control import ControlTables
-from mockportal.store.engine import Engine, OutsideScope
+from mockportal.store.engine import Engine, OutsideScope, WriteNeeded
 from mockportal.store.inference import InferenceTables
 from mockportal.store.money import MoneyTables
 from mockportal.store.orgs import OrgTables
 
-__all__ = ["Store", "OutsideScope"]
+__all__ = ["Store", "OutsideScope", "WriteNeeded"]
 
 # Tables a reset empties; `meta` (signing secret, clock) survives. Children before parents.
 STATE_TABLES = ("request_journal", "faults", "scripted_outcomes", "scripted_replies", "usage_debits",

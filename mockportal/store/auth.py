@@ -5,6 +5,21 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+# Every statement a purge runs, each answered from an index (tests/test_purge.py checks the
+# plans), with sample parameters.
+PURGES = {
+    "expired device codes": ("DELETE FROM device_codes WHERE expires_at <= ?", (0.0,)),
+    "all but the newest device codes": ("DELETE FROM device_codes WHERE rowid <= "
+                                        "(SELECT max(rowid) FROM device_codes) - ?", (10,)),
+    "grants of old access tokens": ("SELECT grant_id FROM access_tokens WHERE expires_at <= ?", (0.0,)),
+    "old access tokens": ("DELETE FROM access_tokens WHERE expires_at <= ?", (0.0,)),
+    "grants of old refresh tokens": ("SELECT grant_id FROM refresh_tokens WHERE created_at <= ?", (0.0,)),
+    "old refresh tokens": ("DELETE FROM refresh_tokens WHERE created_at <= ?", (0.0,)),
+    "a grant without tokens": ("DELETE FROM grants WHERE id = :grant AND NOT EXISTS "
+                               "(SELECT 1 FROM access_tokens WHERE grant_id = :grant) AND NOT EXISTS "
+                               "(SELECT 1 FROM refresh_tokens WHERE grant_id = :grant)", {"grant": "gr_x"}),
+}
+
 
 class AuthTables:
     # -- grants and tokens ------------------------------------------------------------------
@@ -44,6 +59,19 @@ class AuthTables:
     def mark_refresh_token_used(self, token_hash: str, at: float) -> None:
         self._run("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?", (at, token_hash))
 
+    def purge_tokens(self, access_expired_by: float, refresh_issued_by: float) -> None:
+        """Forget access tokens that expired and refresh tokens issued at or before these
+        instants, then each of their grants that has no token left."""
+        grants = {row[0] for statement, since in (("grants of old access tokens", access_expired_by),
+                                                  ("grants of old refresh tokens", refresh_issued_by))
+                  for row in self._all(PURGES[statement][0], (since,))}
+        if not grants:
+            return
+        self._run(PURGES["old access tokens"][0], (access_expired_by,))
+        self._run(PURGES["old refresh tokens"][0], (refresh_issued_by,))
+        for grant_id in grants:
+            self._run(PURGES["a grant without tokens"][0], {"grant": grant_id})
+
     # -- device codes -----------------------------------------------------------------------
     def insert_device_code(self, row: dict[str, Any]) -> None:
         self._insert("device_codes", row)
@@ -56,3 +84,13 @@ class AuthTables:
 
     def update_device_code(self, device_code: str, **fields: Any) -> None:
         self._update("device_codes", "device_code", device_code, fields)
+
+    def pending_device_codes(self, now: float) -> list[sqlite3.Row]:
+        """Codes still waiting for a person's decision at `now`, soonest to expire first."""
+        return self._all("SELECT * FROM device_codes WHERE status = 'pending' AND expires_at > ? "
+                         "ORDER BY expires_at, user_code", (now,))
+
+    def purge_device_codes(self, expired_by: float, keep_newest: int) -> None:
+        """Forget codes that expired at or before this instant, and all but the newest `keep_newest`."""
+        self._run(PURGES["expired device codes"][0], (expired_by,))
+        self._run(PURGES["all but the newest device codes"][0], (keep_newest,))

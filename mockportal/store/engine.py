@@ -9,8 +9,13 @@ Each process has one connection, shared by its threads under that lock: a connec
 cache survives only while no other connection writes, so one per thread would refill it
 from disk on almost every transaction.
 
-Every statement runs inside a scope (`transaction()` or `request_scope()`); one outside is a
-bug (it would run in autocommit, unserialised), so the engine refuses it.
+Every statement runs inside a scope (`transaction()`, `request_scope()` or `reading()`); one
+outside is a bug (it would run in autocommit, unserialised), so the engine refuses it.
+
+Reads need no lock. On a file (WAL), a request that may only read runs in `reading()`: a read
+transaction on this thread's own reader connection, beside any writer in this or another
+process. If it turns out to need a write after all (a charge or a plan cycle came due), the
+write raises `WriteNeeded` and the request is run again as a writer.
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ class OutsideScope(RuntimeError):
     """SQL was about to run outside a transaction: a bug in the caller, never a client error."""
 
 
+class WriteNeeded(BaseException):
+    """A read-only scope was about to write; whoever opened it runs the work again as a writer.
+    A BaseException, so no `except Exception` (Flask's error handlers included) answers it."""
+
+
 class Engine:
     def __init__(self, path: str | None = None):
         """`path=None` is a private in-memory database; otherwise a file shared by processes.
@@ -45,8 +55,16 @@ class Engine:
         self._local = threading.local()  # this thread's transaction depth and meta cache
         self._file_lock = open(path + ".lock", "a+b") if path and fcntl else None
         self._conn = self._connect(path or ":memory:")
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()  # not the write lock: readers never wait for writers
         with self._lock, self._other_processes_locked_out():
             migrate(self._conn)
+
+    @property
+    def reads_apart(self) -> bool:
+        """Whether reads can run beside the writer: a file in WAL mode (not `:memory:`, whose
+        one database lives in the writer's connection)."""
+        return self.path is not None
 
     def _connect(self, target: str) -> sqlite3.Connection:
         conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30)
@@ -59,10 +77,23 @@ class Engine:
             conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's reader connection (opened on first use, read-only)."""
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._connect(self.path)
+            reader.execute("PRAGMA query_only = 1")
+            self._local.reader = reader
+            with self._readers_lock:
+                self._readers.append(reader)
+        return reader
+
     def close(self) -> None:
-        """Close the connection. A process that forks workers closes its own first: an SQLite
+        """Close the connections. A process that forks workers closes its own first: an SQLite
         connection must never be used, or closed, on both sides of a fork."""
-        with self._lock:
+        with self._lock, self._readers_lock:
+            for reader in self._readers:
+                reader.close()
             self._conn.close()
             if self._file_lock is not None:
                 self._file_lock.close()
@@ -78,6 +109,8 @@ class Engine:
         """
         local = self._local
         depth = getattr(local, "depth", 0)
+        if getattr(local, "reading", False):
+            return _JOINED  # a use case inside a read scope reads along; a write raises WriteNeeded
         if depth == 0:
             return self._outermost()
         if depth == 1 and local.scoped:
@@ -133,6 +166,21 @@ class Engine:
                 self._local.scoped = False
 
     @contextmanager
+    def reading(self) -> Iterator[None]:
+        """A read-only scope around a request that may only read: no lock, a snapshot of the
+        database on this thread's reader connection. A write inside raises `WriteNeeded`.
+        Only where `reads_apart`; elsewhere the caller uses `request_scope()`."""
+        local = self._local
+        reader = self._reader()
+        reader.execute("BEGIN")
+        local.reading, local.depth, local.meta = True, 1, {}
+        try:
+            yield
+        finally:
+            local.reading, local.depth, local.meta = False, 0, None
+            reader.execute("ROLLBACK")
+
+    @contextmanager
     def outside_scope(self) -> Iterator[None]:
         """Commit the request scope and leave the locks for a while (a fault's stall, a reply
         being streamed), then take them back and carry on in a new transaction."""
@@ -186,18 +234,22 @@ class Engine:
         if not getattr(self._local, "depth", 0):
             raise OutsideScope(f"SQL outside a transaction: {sql.split(None, 3)[:3]}")
 
-    def _one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+    def _reading_connection(self, sql: str) -> sqlite3.Connection:
         self._in_scope(sql)
-        return self._conn.execute(sql, params).fetchone()
+        return self._local.reader if getattr(self._local, "reading", False) else self._conn
+
+    def _one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        return self._reading_connection(sql).execute(sql, params).fetchone()
 
     def _all(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
-        self._in_scope(sql)
-        return self._conn.execute(sql, params).fetchall()
+        return self._reading_connection(sql).execute(sql, params).fetchall()
 
     def _run(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
         """Every write comes through here."""
         self._in_scope(sql)
         local = self._local
+        if getattr(local, "reading", False):
+            raise WriteNeeded(sql)
         if getattr(local, "savepoint", None) is _NOT_YET:
             self._conn.execute("SAVEPOINT use_case")
             local.savepoint = _TAKEN

@@ -30,6 +30,9 @@ class OrgTables:
     def get_org(self, org_id: str) -> sqlite3.Row | None:
         return self._one("SELECT * FROM orgs WHERE id = ?", (org_id,))
 
+    def org_with_slug(self, slug: str) -> sqlite3.Row | None:
+        return self._one("SELECT * FROM orgs WHERE slug = ?", (slug,))
+
     def list_org_ids(self) -> list[str]:
         return [row["id"] for row in self._all("SELECT id FROM orgs ORDER BY id")]
 

@@ -131,6 +131,13 @@ CREATE INDEX completions_by_org ON completions(org_id, at);
 ALTER TABLE request_journal ADD COLUMN detail TEXT;
 INSERT OR IGNORE INTO meta VALUES ('recommended_models', '{"paidRecommendedModels": [{"modelName": "anthropic/claude-sonnet-5"}, {"modelName": "openai/gpt-5.4-mini"}], "freeRecommendedModels": [{"modelName": "nvidia/nemotron-3-super-120b-a12b:free"}], "paidRecommendedCompactionModel": {"modelName": "google/gemini-3.5-flash"}, "paidRecommendedVisionModel": {"modelName": "google/gemini-3.5-flash"}, "freeRecommendedCompactionModel": {"modelName": "nvidia/nemotron-3-super-120b-a12b:free"}, "freeRecommendedVisionModel": null}');
 """),
+    Migration(4, "indexes for forgetting old device codes, tokens and grants by age", """
+CREATE INDEX device_codes_by_expiry ON device_codes(expires_at);
+CREATE INDEX access_tokens_by_expiry ON access_tokens(expires_at);
+CREATE INDEX access_tokens_by_grant ON access_tokens(grant_id);
+CREATE INDEX refresh_tokens_by_age ON refresh_tokens(created_at);
+CREATE INDEX refresh_tokens_by_grant ON refresh_tokens(grant_id);
+"""),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -25,6 +25,7 @@ def response_for(request: requests.PreparedRequest, status: int, body: Any, head
         body = json.dumps(body)
         headers = {"Content-Type": "application/json", **headers}
     response._content = body.encode() if isinstance(body, str) else body
+    response._content_consumed = True  # so a streamed read (`iter_lines`) reads the body above
     response.headers.update(headers)
     return response
 

@@ -8,37 +8,10 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from client.cli import Runtime, cli
-from client.credentials import Credentials
+from client.cli import cli
 
 from mockportal.testing import LOGIN_SCOPE
-
-
-@pytest.fixture
-def run(control, store, fake_time):
-    """`run(*args, on_device_code=None)` → click Result (exit_code, stdout, stderr)."""
-
-    def invoke(*args: str, on_device_code=None, base_url: str | None = None):
-        runtime = Runtime(clock=fake_time.clock, sleep=fake_time.sleep, on_device_code=on_device_code)
-        return CliRunner().invoke(cli, ["--base-url", base_url or control.url, "--credentials", str(store.path),
-                                        *args], obj=runtime, catch_exceptions=False)
-
-    return invoke
-
-
-@pytest.fixture
-def as_user(control, store):
-    def logged_in(user: str = "owner@acme.test", scope: str = "inference:invoke tool:invoke billing:manage"):
-        store.save(Credentials.from_token_response(control.token(user, scope)))
-
-    return logged_in
-
-
-def refused(result, *phrases: str) -> None:
-    """Exit status 1, and each phrase somewhere in what the person read on stderr."""
-    assert result.exit_code == 1, result.output
-    for phrase in phrases:
-        assert phrase in result.stderr
+from tests.client.support import refused
 
 
 def test_an_owner_buys_25(run, as_user, control):

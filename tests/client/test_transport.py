@@ -45,7 +45,14 @@ def refusal(status: int, body, headers: dict[str, str] | None = None) -> PortalE
     (429, "rate_limited", errors.RateLimited),
     (429, "slow_your_roll", errors.Transient),
     (503, "temporarily_unavailable", errors.Unavailable),
-    (503, "stripe_unavailable", errors.Unavailable),
+    (503, "stripe_unavailable", errors.StripeUnavailable),
+    (500, "stripe_unavailable", errors.StripeUnavailable),  # typed by its code, whatever the status
+    (429, "upgrade_cap_exceeded", errors.UpgradeCapExceeded),
+    (400, "upgrade_cap_exceeded", errors.UpgradeCapExceeded),
+    (422, "preview_rejected", errors.PreviewRejected),
+    (422, "subscription_mutation_rejected", errors.MutationRejected),
+    (402, "no_usable_credits", errors.NoUsableCredits),
+    (404, "model_not_found", errors.ModelNotFound),
     (400, "refresh_token_reused", errors.RefreshTokenReused),
     (400, "access_denied", errors.OAuthError),
     (400, "expired_token", errors.OAuthError),
@@ -63,6 +70,28 @@ def test_session_revoked_is_an_auth_error_and_rate_limited_is_transient():
     assert issubclass(errors.SessionRevoked, errors.AuthError)
     assert issubclass(errors.RateLimited, errors.Transient)
     assert issubclass(errors.Unavailable, errors.Transient)
+    assert issubclass(errors.StripeUnavailable, errors.Unavailable)
+    assert issubclass(errors.UpgradeCapExceeded, errors.Transient)
+
+
+@pytest.mark.parametrize("status,code,cls", [
+    (401, "invalid_token", errors.AuthError),
+    (402, "no_usable_credits", errors.NoUsableCredits),
+    (404, "model_not_found", errors.ModelNotFound),
+    (429, "rate_limited", errors.RateLimited),
+    (400, "validation_failed", errors.ValidationFailed),
+])
+def test_the_inference_apis_openai_shaped_errors_are_typed_alike(status, code, cls):
+    body = {"error": {"message": f"about {code}", "type": "some_error", "code": code}}
+    error = refusal(status, body, {"Retry-After": "9", "x-ratelimit-remaining-requests": "0"})
+    assert type(error) is cls
+    assert (error.status, error.error, error.message, error.retry_after) == (status, code, f"about {code}", 9)
+    assert error.headers["x-ratelimit-remaining-requests"] == "0"
+
+
+def test_an_openai_shaped_error_without_a_code_is_named_by_its_type():
+    error = refusal(500, {"error": {"message": "upstream", "type": "server_error"}})
+    assert (error.error, error.message) == ("server_error", "upstream")
 
 
 def test_oauth_errors_carry_their_description_as_message():

@@ -35,6 +35,7 @@ def log_in(context, person: Person, scope: str) -> Terminal:
     return terminal
 
 
-def org_charges(context, org_id: str = THE_ORG) -> list[dict[str, Any]]:
-    """Every charge of the org, as the portal's ledger holds them (oldest first)."""
-    return context.control.org(org_id)["charges"]
+def org_charges(context, org_id: str = THE_ORG, source: str | None = None) -> list[dict[str, Any]]:
+    """Every charge of the org, as the portal's ledger holds them (oldest first); or only those
+    from `source` (`terminal`, `auto_reload`, `upgrade`)."""
+    return [charge for charge in context.control.org(org_id)["charges"] if source in (None, charge["source"])]

@@ -9,11 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from client.billing import AutoReload, BillingApi, PortalSession, SubmittedCharge
-from client.config import CREDENTIALS_FILE
+from client.billing import (AutoReload, BillingApi, PendingChange, PortalSession, Preview, SubmittedCharge,
+                            Subscription, UpgradeAnswer)
+from client.config import CREDENTIALS_FILE, inference_base_url
 from client.credentials import Credentials, CredentialStore
 from client.errors import PortalError
-from client.journeys import BuyResult, ShowCode, buy, submit, with_step_up
+from client.inference import InferenceApi
+from client.journeys import (BuyResult, Conversation, Downscoped, ShowCode, Tool, Turn, UpgradeResult, buy, chat,
+                             submit, upgrade, with_step_up)
 from client.transport import Transport
 from mockportal.testing import PortalTime
 
@@ -56,8 +59,14 @@ class Terminal:
         self.store = CredentialStore(home / person.email / CREDENTIALS_FILE)
         self.session = PortalSession(Transport(base_url, self.wire), self.store)
         self.api = BillingApi(self.session)
+        self.inference = InferenceApi(self.session, Transport(inference_base_url(base_url), self.wire))
         # What she does when the terminal shows her a device login; None: nobody is there.
         self.on_device_code: ShowCode | None = None
+        # What she answers when the terminal quotes her an upgrade; by default she pays.
+        self.on_quote: Callable[[Preview], bool] = lambda preview: True
+        self.quotes: list[Preview] = []  # every upgrade quote the terminal showed her
+        self.tools: dict[str, Tool] = {}  # the tools she lets the model run
+        self.conversation: Conversation | None = None
 
     @property
     def credentials(self) -> Credentials | None:
@@ -79,6 +88,45 @@ class Terminal:
     def configure_auto_reload(self, enabled: bool, threshold: Decimal, reload_to: Decimal) -> AutoReload:
         return with_step_up(lambda: self.api.configure_auto_reload(enabled, threshold, reload_to),
                             self.session, self.on_device_code, clock=self.time.clock, sleep=self.time.sleep)
+
+    def billing_write(self, write: Callable[[], Any]) -> Any:
+        """A write that needs terminal billing, stepping up first if need be (or `Downscoped`)."""
+        return with_step_up(write, self.session, self.on_device_code, clock=self.time.clock, sleep=self.time.sleep)
+
+    def plan(self) -> Subscription:
+        return self.api.subscription()
+
+    def preview(self, tier_id: str) -> Preview | Downscoped:
+        return self.billing_write(lambda: self.api.preview(tier_id))
+
+    def upgrade(self, tier_id: str, key: str | None = None) -> UpgradeResult:
+        """The whole upgrade journey; `key` pins the idempotency key it would mint."""
+        keys = {} if key is None else {"new_key": lambda: key}
+        return upgrade(self.api, tier_id, confirm=self.confirm, show=self.on_device_code, clock=self.time.clock,
+                       sleep=self.time.sleep, **keys)
+
+    def confirm(self, quote: Preview) -> bool:
+        self.quotes.append(quote)
+        return self.on_quote(quote)
+
+    def send_upgrade(self, tier_id: str, key: str) -> UpgradeAnswer:
+        """Only the journey's upgrade request, with a key she already used."""
+        return self.api.upgrade(tier_id, key)
+
+    def schedule_change(self, tier_id: str) -> PendingChange | Downscoped:
+        return self.billing_write(lambda: self.api.schedule_change(tier_id))
+
+    def cancel_plan(self) -> PendingChange | Downscoped:
+        return self.billing_write(self.api.schedule_cancellation)
+
+    def resume_plan(self) -> PendingChange | Downscoped:
+        return self.billing_write(self.api.clear_pending_change)
+
+    def chat(self, model: str, prompt: str) -> Turn:
+        """One turn; the conversation goes on while she talks to the same model."""
+        if self.conversation is None or self.conversation.model != model:
+            self.conversation = Conversation(model)
+        return chat(self.inference, self.conversation, prompt, tools=self.tools, sleep=self.time.sleep)
 
     def close(self) -> None:
         self.wire.close()

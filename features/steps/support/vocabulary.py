@@ -1,4 +1,5 @@
-"""The words scenarios use, as parse types: money, people, roles, counts, durations, choices.
+"""The words scenarios use, as parse types: money, people, roles, counts, durations, choices,
+plans and models.
 
 Registered once, on first import, so every step module shares one vocabulary.
 """
@@ -26,8 +27,10 @@ class Person:
 
 # The demo scenario's people (CONTRACT.md section 8). "The org" is Acme Inc: a saved Visa
 # card and one user per role. "Another org" is Globex: no card, terminal billing turned off.
+# Both are teams. Pat is the one person of a personal org, on Plus (CONTRACT.md section 7).
 THE_ORG = "org_acme"
 PEOPLE = {
+    "Pat": Person("pat@pat.test", "org_pat"),
     "the owner": Person("owner@acme.test", "org_acme"),
     "an admin": Person("admin@acme.test", "org_acme"),
     "a finance admin": Person("finance@acme.test", "org_acme"),
@@ -46,7 +49,14 @@ ON_OFF = {"on": True, "off": False}
 # The method and path pattern of the requests a fault is aimed at.
 REQUESTS = {"polls of the charge": ("GET", "/api/billing/charge/*"),
             "submissions of the purchase": ("POST", "/api/billing/charge")}
-SECONDS_PER = {"second": 1, "minute": 60, "hour": 3600}
+SECONDS_PER = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+# The demo catalogue of plans (CONTRACT.md section 7), by the names people use.
+PLANS = {"Free": "nous-free", "Basic": "nous-chat-plan-10", "Plus (2025)": "nous-chat-plan-15",
+         "Plus": "nous-chat-plan-20", "Pro": "nous-chat-plan-40", "Max": "nous-chat-plan-100"}
+# The demo catalogue of models (CONTRACT.md section 10).
+MODELS = {"Claude Sonnet 5": "anthropic/claude-sonnet-5", "GPT-5.4 mini": "openai/gpt-5.4-mini",
+          "Gemini 3.5 Flash": "google/gemini-3.5-flash", "Claude Haiku 4.5": "anthropic/claude-haiku-4.5",
+          "the free Nemotron": "nvidia/nemotron-3-super-120b-a12b:free"}
 
 
 def phrases(table: dict[str, Any]) -> Callable[[str], Any]:
@@ -67,13 +77,13 @@ def money(text: str) -> Decimal:
     return Decimal(text[1:].replace(",", ""))
 
 
-@with_pattern(r"[0-9]+ (?:second|minute|hour)s?")
+@with_pattern(r"[0-9]+ (?:second|minute|hour|day)s?")
 def duration(text: str) -> int:
-    """`3 seconds`, `10 minutes`, `1 hour` in seconds."""
+    """`3 seconds`, `10 minutes`, `1 hour`, `20 days` in seconds."""
     count, unit = text.split()
     return int(count) * SECONDS_PER[unit.rstrip("s")]
 
 
 register_type(Money=money, Duration=duration, Person=phrases(PEOPLE), Role=phrases(ROLES),
               Times=phrases(TIMES), Tick=phrases(TICKS), Cap=phrases(CAPS), OnOff=phrases(ON_OFF),
-              Requests=phrases(REQUESTS))
+              Requests=phrases(REQUESTS), Plan=phrases(PLANS), Model=phrases(MODELS))

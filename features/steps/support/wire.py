@@ -21,19 +21,27 @@ class Exchange:
     method: str
     path: str
     request_headers: dict[str, str]
+    request_content: bytes | None  # the request's body exactly as sent
     status: int
     headers: dict[str, str]
-    body: Any  # the decoded JSON answer, or None
+    body: Any  # the decoded JSON answer, or None (a streamed answer is left to the terminal)
     lost: bool  # the portal answered, but the terminal never saw it
 
     @property
+    def request_body(self) -> Any:
+        """The decoded JSON request, or None."""
+        return decoded(self.request_content)
+
+    @property
     def error(self) -> str | None:
-        return self.body.get("error") if isinstance(self.body, dict) else None
+        """The answer's error code, in the portal's shape or the inference API's OpenAI shape."""
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return error.get("code") if isinstance(error, dict) else error
 
 
-def decoded(response: requests.Response) -> Any:
+def decoded(content: bytes | str | None) -> Any:
     try:
-        return json.loads(response.content)
+        return None if content is None else json.loads(content)
     except ValueError:
         return None
 
@@ -52,8 +60,10 @@ class WireTap(requests.Session):
         response = super().request(method, url, *args, **kwargs)
         path = urlsplit(url).path
         lost = (method, path) in self._answers_to_lose
-        self.exchanges.append(Exchange(method, path, dict(response.request.headers), response.status_code,
-                                       dict(response.headers), decoded(response), lost))
+        streamed = kwargs.get("stream") and response.ok
+        self.exchanges.append(Exchange(method, path, dict(response.request.headers), response.request.body,
+                                       response.status_code, dict(response.headers),
+                                       None if streamed else decoded(response.content), lost))
         if lost:
             self._answers_to_lose.remove((method, path))
             raise requests.ConnectionError(f"{method} {path}: connection reset before the answer arrived")
