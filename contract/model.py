@@ -126,8 +126,8 @@ WINDOWS = (Window("requests", 60, 60, False), Window("requests-1h", 1000, 3600, 
 
 @dataclass
 class InferenceWindows:
-    """What the org's requests have used of each rate window: every request that passes the
-    rate gate counts (admitted, or refused for credits, with no tokens); a 429 does not."""
+    """What the org's requests have used of each rate window: every authenticated request
+    counts, admitted or refused (with no tokens), except a 429 (its window is full already)."""
 
     counted: list[tuple[float, int]] = field(default_factory=list)  # (at, tokens)
 

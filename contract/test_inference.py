@@ -9,7 +9,7 @@
   usage it reports is exactly what is billed.
 - For any sequence of bursts, large prompts and waits, the twelve `x-ratelimit-*` headers on
   every 200 and 429 are the fixed windows' counts, and a 429's `Retry-After` is the longest
-  reset among the exhausted windows.
+  reset among the exhausted windows; requests refused at gates 3 and 4 count too.
 """
 
 from __future__ import annotations
@@ -169,13 +169,9 @@ def test_rate_limit_headers_count_the_fixed_windows(portal, steps):
             assert rate_limit_values(response.headers) == windows.headers(now)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "portal bug: CONTRACT.md section 10 gate 5 says every authenticated request counts against the request "
-    "buckets, but a request refused with 400 validation_failed or 404 model_not_found is not counted "
-    "(mockportal/domain/metering.py records a completion only once gates 3 and 4 have passed)"))
 def test_every_authenticated_request_counts_against_the_request_windows(portal):
-    """A bad body (400) and an unknown model (404) are authenticated requests: the next
-    admitted request sees them in `x-ratelimit-remaining-requests`."""
+    """Gate 5 counts every authenticated request, refused or not (a 429 aside): a bad body (400)
+    and an unknown model (404) show in the next admitted request's `x-ratelimit-remaining-*`."""
     portal.reset(world())
     headers = bearer(portal.access_token(PAT_OWNER))
     refused = [json.dumps({"model": FREE_MODEL}), json.dumps({"model": "nobody/no-model", "messages": [{}]})]
@@ -184,3 +180,4 @@ def test_every_authenticated_request_counts_against_the_request_windows(portal):
     admitted = portal.api("POST", "/v1/chat/completions", headers=headers, body=small_body())
     assert admitted.status_code == 200, admitted.text
     assert int(admitted.headers["x-ratelimit-remaining-requests"]) == 60 - len(refused) - 1
+    assert int(admitted.headers["x-ratelimit-remaining-requests-1h"]) == 1000 - len(refused) - 1

@@ -21,7 +21,7 @@ PAT = "org_pat"
 OWNER = "owner@acme.test"
 MEMBER = "member@acme.test"
 RIVAL = "owner@globex.test"
-PAT_OWNER = "pat@pat.test"
+PAT_OWNER = "owner@pat.test"  # not the demo's pat@pat.test, which test_openapi.py adds on its own org
 BILLING_SCOPE = "inference:invoke tool:invoke billing:manage"
 LOGIN_SCOPE = "inference:invoke tool:invoke"
 
