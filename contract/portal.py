@@ -8,6 +8,8 @@ literal the property generated and no float is ever involved.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from functools import cached_property
 from typing import Any, Iterator
 
@@ -68,6 +70,36 @@ class ContractPortal(Control):
 
     def auto_top_up(self, token: str, body: str) -> requests.Response:
         return self.api("PATCH", "/api/billing/auto-top-up", headers=bearer(token), body=body)
+
+    # -- section 7: the plan --------------------------------------------------------------
+    def subscription(self, token: str) -> dict[str, Any]:
+        response = self.api("GET", "/api/billing/subscription", headers=bearer(token))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def preview(self, token: str, tier_id: str) -> requests.Response:
+        return self.api("POST", "/api/billing/subscription/preview", headers=bearer(token),
+                        body=json.dumps({"subscriptionTypeId": tier_id}))
+
+    def schedule(self, token: str, tier_id: str | None) -> requests.Response:
+        """PUT the pending change: a move to `tier_id` at the cycle's end, or (None) a cancellation."""
+        change = {"type": "cancellation"} if tier_id is None else {"type": "tier_change", "subscriptionTypeId": tier_id}
+        return self.api("PUT", "/api/billing/subscription/pending-change", headers=bearer(token),
+                        body=json.dumps(change))
+
+    def unschedule(self, token: str) -> requests.Response:
+        return self.api("DELETE", "/api/billing/subscription/pending-change", headers=bearer(token))
+
+    def upgrade(self, token: str, tier_id: str, key: str | None) -> requests.Response:
+        headers = bearer(token) if key is None else {**bearer(token), "Idempotency-Key": key}
+        return self.api("POST", "/api/billing/subscription/upgrade", headers=headers,
+                        body=json.dumps({"subscriptionTypeId": tier_id}))
+
+    def account(self, token: str) -> dict[str, Any]:
+        """`/api/oauth/account`, its money numbers read as exact Decimals."""
+        response = self.api("GET", "/api/oauth/account", headers=bearer(token))
+        assert response.status_code == 200, response.text
+        return json.loads(response.text, parse_float=Decimal)
 
     # -- beside the control plane's verbs -------------------------------------------------
     @cached_property

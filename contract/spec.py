@@ -1,8 +1,11 @@
-"""Check a `requests.Response` against the OpenAPI document the portal ships.
+"""Check a response (`requests.Response`, or `httpx.Response` as the OpenAI SDK gets it)
+against the OpenAPI document the portal ships.
 
 `assert_conforms(response)` finds the operation for the request's method and path, requires
 the status to be one the operation documents, the body to be JSON and to match that status's
 schema, and the documented headers (`Retry-After` on 429) to be present and well formed.
+A documented non-JSON answer (a chat completion's `text/event-stream`) is checked for its
+status, content type and headers only; its body is not read, so a stream stays unconsumed.
 A path the document does not describe must answer a JSON error (404 or 405): the portal
 never answers HTML, an empty body or a redirect.
 """
@@ -93,9 +96,20 @@ def schema_errors(instance: Any, schema_pointer: str) -> list[str]:
     return [f"at {'/'.join(map(str, e.path)) or '<root>'}: {e.message}" for e in errors]
 
 
+def _path(response: requests.Response) -> str:
+    return urlsplit(str(response.request.url)).path
+
+
+def _media_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
 def _describe(response: requests.Response) -> str:
-    request = response.request
-    return f"{request.method} {urlsplit(request.url).path[:200]} -> {response.status_code} {response.text[:500]!r}"
+    try:
+        text = response.text[:500]
+    except Exception:  # an httpx stream not read: its body is not the point
+        text = "<unread stream>"
+    return f"{response.request.method} {_path(response)[:200]} -> {response.status_code} {text!r}"
 
 
 # CONTRACT.md section 10: the inference API's errors, routing errors included, are OpenAI-shaped.
@@ -114,9 +128,8 @@ def _fail(response: requests.Response, problem: str) -> None:
 
 def json_body(response: requests.Response) -> Any:
     """The body as JSON, or a ContractViolation: every answer of the portal is JSON."""
-    content_type = response.headers.get("Content-Type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        _fail(response, f"Content-Type is {content_type!r}, not application/json")
+    if _media_type(response) != "application/json":
+        _fail(response, f"Content-Type is {response.headers.get('Content-Type', '')!r}, not application/json")
     try:
         return response.json()
     except ValueError:
@@ -137,19 +150,20 @@ def _check_headers(response: requests.Response, response_pointer: str, names: li
 
 
 def assert_conforms(response: requests.Response) -> Any:
-    """Raise ContractViolation unless the response is one the document allows; return its JSON."""
+    """Raise ContractViolation unless the response is one the document allows; return its JSON
+    (None for a documented non-JSON answer, whose body is left unread)."""
     request = response.request
-    operation, described = find_operation(request.method, urlsplit(request.url).path)
+    operation, described = find_operation(request.method, _path(response))
     if request.method == "HEAD":
         if response.status_code >= 500:
             _fail(response, "server error")
         return None
-    body = json_body(response)
     if operation is None:
         expected = 405 if described else 404
+        body = json_body(response)
         if response.status_code != expected:
             _fail(response, f"undocumented method or path must answer {expected}")
-        problems = schema_errors(body, error_schema_for(urlsplit(request.url).path))
+        problems = schema_errors(body, error_schema_for(_path(response)))
         if problems:
             _fail(response, "not an error body: " + "; ".join(problems))
         return body
@@ -160,6 +174,10 @@ def assert_conforms(response: requests.Response) -> Any:
                         f"(documented: {', '.join(responses)})")
     response_pointer, documented = resolve(f"{operation.pointer}/responses/{status}")
     _check_headers(response, response_pointer, list(documented.get("headers", {})))
+    media_type = _media_type(response)
+    if media_type != "application/json" and media_type in documented.get("content", {}):
+        return None  # documented and not JSON (an event stream): its body is the caller's to read
+    body = json_body(response)
     problems = schema_errors(body, f"{response_pointer}/content/application~1json/schema")
     if problems:
         _fail(response, f"body violates the {status} schema of {operation.method} {operation.template}: "

@@ -6,11 +6,16 @@ Amounts are JSON number *literals* (text), exactly as they go on the wire.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import strategies as st
 
 from client.money import dumps
+from contract.model import AutoReload, Outcome
+from contract.world import FREE_MODEL, PRICES
 
 # -- money -----------------------------------------------------------------------------------
 # The edges of gate 7: zero and negative zero, a half cent either side of the bounds, exponent
@@ -64,6 +69,86 @@ def spellings(amount: Decimal) -> st.SearchStrategy[str]:
 # Money the control plane may put in place (balances, usage): any sign, up to 4 decimals.
 balances = st.integers(-1_000_000, 10_000_000).map(lambda x: Decimal(x).scaleb(-4))
 usage_amounts = st.integers(1, 200_000).map(lambda x: Decimal(x).scaleb(-3))
+
+# -- auto-reload and cards -------------------------------------------------------------------
+def _cents(low: int, high: int) -> st.SearchStrategy[Decimal]:
+    return st.integers(low, high).map(lambda c: Decimal(c).scaleb(-2))
+
+
+# Mostly rules auto-reload can run (enabled, 10-300 USD threshold, reload-to above it), also
+# disabled ones and refused ones: under the minimum, not above the threshold, over the maximum.
+_runnable_reload_rules = st.builds(lambda threshold, gap: AutoReload(True, threshold, threshold + gap),
+                                   _cents(1000, 30_000), _cents(1000, 50_000))
+auto_reload_rules = st.one_of(
+    _runnable_reload_rules, _runnable_reload_rules,
+    st.builds(AutoReload, st.just(False), _cents(0, 70_000), _cents(0, 70_000)),
+    st.builds(AutoReload, st.just(True), _cents(0, 1500) | _cents(990_000, 1_100_000), _cents(0, 70_000)),
+)
+# How far below the reload threshold a debit leaves the balance.
+reload_overshoots = st.integers(1, 20_000).map(lambda x: Decimal(x).scaleb(-3))
+scripted_outcomes = st.one_of(
+    st.builds(Outcome, st.just("settle"), st.none(), st.none() | st.integers(0, 10)),
+    st.builds(Outcome, st.just("fail"), st.sampled_from(["card_declined", "authentication_required",
+                                                         "payment_method_expired", "processing_error"]),
+              st.none() | st.integers(0, 10)),
+    st.builds(Outcome, st.just("pending")),
+)
+# Stripe test cards (4242 and 5454 succeed), or no card at all.
+cards = st.sampled_from([None, "4242", "0002", "3184", "0069", "0119", "5454"])
+
+# -- inference -------------------------------------------------------------------------------
+TERMINAL_TOOL = {"type": "function", "function": {"name": "terminal", "description": "Run a shell command.",
+                                                  "parameters": {"type": "object",
+                                                                 "properties": {"command": {"type": "string"}}}}}
+PAID_MODELS = sorted(model for model in PRICES if model != FREE_MODEL)
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """What an agent sends: a model, messages, streamed (with the usage chunk or not), tools."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    stream: bool
+    include_usage: bool
+    tools: list[dict[str, Any]] | None
+
+
+# Message text of any Unicode (bytes, not characters, are what is metered), sometimes long.
+message_texts = st.one_of(st.text(max_size=200), st.integers(0, 40_000).map(lambda n: "x" * n))
+
+
+def chat_turns(models: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[ChatTurn]:
+    """Chat completions, paid models three times as often as the free one."""
+    models = models or st.sampled_from(PAID_MODELS * 3 + [FREE_MODEL])
+    messages = st.lists(st.builds(lambda role, text: {"role": role, "content": text},
+                                  st.sampled_from(["system", "user"]), message_texts), min_size=1, max_size=3)
+    return st.builds(lambda model, msgs, stream, usage, tools: ChatTurn(model, msgs, stream, stream and usage, tools),
+                     models, messages, st.booleans(), st.booleans(), st.none() | st.just([TERMINAL_TOOL]))
+
+
+reply_texts = st.text(max_size=60) | st.sampled_from(["Hello", "Refactor billing view", "", "  ", "Done.\n"])
+tool_arguments = st.one_of(
+    st.dictionaries(st.sampled_from(["command", "path", "query", "n"]), st.text(max_size=20) | st.integers(),
+                    max_size=3).map(lambda args: json.dumps(args, ensure_ascii=False)),
+    st.text(max_size=40),  # not JSON: sent as is, the client repairs or drops it
+)
+tool_calls = st.lists(st.builds(lambda name, arguments: {"name": name, "arguments": arguments},
+                                st.sampled_from(["terminal", "read_file", "web_search", "patch"]), tool_arguments),
+                      max_size=2)
+
+
+def _reply(content: str | None, reasoning: str | None, calls: list[dict]) -> dict[str, Any]:
+    reply: dict[str, Any] = {"toolCalls": calls} if calls else {}
+    if content is not None or not calls:
+        reply["content"] = content or ""
+    if reasoning is not None:
+        reply["reasoning"] = reasoning
+    return reply
+
+
+# What the fake model answers next (`Control.replies`): text, reasoning, tool calls.
+scripted_replies = st.builds(_reply, st.none() | reply_texts, st.none() | reply_texts, tool_calls)
 
 # -- idempotency and time --------------------------------------------------------------------
 idempotency_keys = st.sampled_from(["key-a", "key-b", "key-c", "key-d", "key-e", "key-f", "key-g"])

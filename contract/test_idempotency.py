@@ -2,8 +2,9 @@
 conflict, and only accepted charges are remembered (README "Contract choices").
 
 The model of a submission's outcome follows the gates after 8: replay/conflict for a key
-already accepted; else the monthly cap (1000 by default), then the rate limit (5 per hour:
-the clock does not move here), else a new charge.
+already accepted (gate 8 comes before gate 9, so a replay still replays after the card was
+removed); else no card, then the monthly cap (1000 by default), then the rate limit (5 per
+hour: the clock does not move here), else a new charge.
 """
 
 from __future__ import annotations
@@ -28,24 +29,34 @@ charge_amounts = st.sampled_from([Decimal(10), Decimal(25), Decimal("25.5"), Dec
 
 
 @st.composite
-def submissions(draw) -> list[tuple[str, str]]:
-    """(Idempotency-Key, amount literal) pairs; keys and amounts repeat, spelled differently."""
-    plan = draw(st.lists(st.tuples(idempotency_keys, charge_amounts), min_size=1, max_size=12))
-    return [(key, draw(spellings(amount))) for key, amount in plan]
+def submissions(draw) -> list[tuple[str, str | None]]:
+    """(Idempotency-Key, amount literal) pairs, keys and amounts repeating, spelled differently;
+    and, between them, ("card", None) the card removed or ("card", "4242") one saved again."""
+    charge = st.tuples(idempotency_keys, charge_amounts)
+    card = st.tuples(st.just("card"), st.sampled_from([None, "4242"]))
+    plan = draw(st.lists(st.one_of(charge, charge, card), min_size=1, max_size=12))
+    return [step if step[0] == "card" else (step[0], draw(spellings(step[1]))) for step in plan]
 
 
 @settings(max_examples=examples(1))
 @given(submissions=submissions())
 @example(submissions=[("key-a", "1500"), ("key-a", "10"), ("key-a", "1e1"), ("key-a", "25")])
 @example(submissions=[(f"key-{k}", "10") for k in "abcdef"] + [("key-a", "10.00"), ("key-f", "10")])
+@example(submissions=[("key-a", "25"), ("card", None), ("key-a", "25.0"), ("key-a", "10"), ("key-b", "25"),
+                      ("card", "4242"), ("key-b", "25")])
 def test_charges_equal_distinct_keys_with_an_accepted_use(portal, submissions):
     note(f"submissions (key, amount): {submissions}")
     portal.reset(world())
     token = portal.access_token()
     accepted: dict[str, tuple[Decimal, str]] = {}  # key -> (amount, chargeId)
     spent = Decimal(0)
+    card = True
 
     for key, literal in submissions:
+        if key == "card":
+            portal.edit_org(ACME, card=literal and {"brand": "visa", "last4": literal})
+            card = literal is not None
+            continue
         amount = Decimal(literal)
         response = portal.charge(token, literal, key=key)
         body = response.json()
@@ -56,6 +67,8 @@ def test_charges_equal_distinct_keys_with_an_accepted_use(portal, submissions):
         elif key in accepted:
             assert (response.status_code, body.get("error")) == (409, "idempotency_conflict"), \
                 f"{key} reused with {literal} after {accepted[key][0]}: {response.text}"
+        elif not card:
+            assert (response.status_code, body.get("error")) == (403, "no_payment_method"), response.text
         elif amount > CAP - spent:
             assert (response.status_code, body.get("error")) == (403, "monthly_cap_exceeded"), response.text
         elif len(accepted) >= RATE_LIMIT:

@@ -2,12 +2,15 @@
 
 Whatever the rival org does (charges that settle, fail or stay pending, usage, idempotency
 keys that acme also uses), acme's view is exactly what it was, a rival charge id reads
-`{"status": "pending"}` and nothing the rival owns appears anywhere in acme's answers.
+`{"status": "pending"}` and nothing the rival owns appears anywhere in acme's answers: not as a
+field's value, not inside a sentence. A generated id (random hex) is compared whole, never
+searched for the rival's digits, so acme's own `ch_...5454...` is not a leak.
 """
 
 from __future__ import annotations
 
-import itertools
+import re
+from typing import Any, Iterator
 
 import pytest
 from hypothesis import given, note, settings
@@ -29,6 +32,34 @@ rival_activity = st.lists(st.one_of(
     st.tuples(st.just("usage"), usage_amounts),
     st.tuples(st.just("wait"), clock_moves),
 ), min_size=1, max_size=10)
+
+
+# Ids the portal makes up from random (or hashed) hex: a rival's digits inside one mean nothing.
+GENERATED_ID = re.compile(r"(ch_|chatcmpl-|gr_|did:privy:)[0-9a-f]+")
+
+
+def field_values(answer: Any) -> Iterator[str]:
+    """Every value in a JSON answer, as text."""
+    if isinstance(answer, dict):
+        for value in answer.values():
+            yield from field_values(value)
+    elif isinstance(answer, list):
+        for value in answer:
+            yield from field_values(value)
+    elif answer is not None:
+        yield str(answer)
+
+
+def leaks(answer: Any, secrets: tuple[str, ...], rival_ids: set[str]) -> list[str]:
+    """The rival's values an answer holds: a rival id as a whole value; any other secret as a
+    value or inside one, except inside an id of our own."""
+    found = []
+    for value in field_values(answer):
+        if value in rival_ids:
+            found.append(value)
+        elif not GENERATED_ID.fullmatch(value):
+            found += [secret for secret in secrets if secret in value]
+    return found
 
 
 def acme_view(portal, token: str) -> dict:
@@ -73,6 +104,5 @@ def test_an_org_learns_nothing_of_another_orgs_charges_balance_or_card(portal, a
     assert after == before
     assert own.status_code == 202 and "Idempotent-Replayed" not in own.headers, own.text
     assert own.json()["chargeId"] not in {charge_id for _, charge_id in rival_charges}
-    seen_by_acme = repr([after, own.json()])
-    leaked = [s for s in itertools.chain(RIVAL_SECRETS, (c for _, c in rival_charges)) if s in seen_by_acme]
+    leaked = leaks([after, own.json()], RIVAL_SECRETS, {charge_id for _, charge_id in rival_charges})
     assert not leaked, f"acme's answers mention {leaked}"
