@@ -36,17 +36,19 @@ class PortalFlask(Flask):
             try:
                 with portal.store.reading():
                     response = super().full_dispatch_request()
+                    at = portal.clock.now()  # read here, in the scope, so the journal need not
             except WriteNeeded:
                 pass  # it must write: run it again, this time as a writer
             else:
-                return journaled(portal, response)
+                return journaled(portal, response, at)
         with portal.store.request_scope():
             return journaled(portal, super().full_dispatch_request())
 
 
-def journaled(portal: Portal, response):
-    """Write the request's journal row (a completion's adds its model, usage and cost)."""
-    portal.journal.record(request.method, request.path, response.status_code, g.get("journal_detail"))
+def journaled(portal: Portal, response, at: float | None = None):
+    """Write the request's journal row (a completion's adds its model, usage and cost), at
+    portal time `at` (None: now)."""
+    portal.journal.record(request.method, request.path, response.status_code, g.get("journal_detail"), at=at)
     return response
 
 

@@ -35,11 +35,9 @@ class Clock:
                 self._store.set_meta("clock_offset", "0")
 
     def now(self) -> float:
-        with self._store.transaction():
-            frozen = self._store.get_meta("clock_frozen_at")
-            offset = float(self._store.get_meta("clock_offset") or 0)
+        frozen, offset = self._store.read_meta("clock_frozen_at", "clock_offset")
         base = float(frozen) if frozen else time.time()
-        return base + offset
+        return base + float(offset or 0)
 
     def is_frozen(self) -> bool:
         with self._store.transaction():

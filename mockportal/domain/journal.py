@@ -31,9 +31,11 @@ class Journal:
         self._store = store
         self._clock = clock
 
-    def record(self, method: str, path: str, status: int, detail: dict[str, Any] | None = None) -> None:
+    def record(self, method: str, path: str, status: int, detail: dict[str, Any] | None = None, *,
+               at: float | None = None) -> None:
+        """One entry, at portal time `at` (None: now)."""
         with self._store.transaction():
-            self._store.append_request(method, path, status, self._clock.now(),
+            self._store.append_request(method, path, status, self._clock.now() if at is None else at,
                                        None if detail is None else json.dumps(detail, default=str))
 
     def entries(self, limit: int, *, path_part: str | None = None, status: str | None = None) -> list[dict]:

@@ -280,6 +280,21 @@ class Engine:
             cache[key] = value
         return value
 
+    def read_meta(self, *keys: str) -> tuple[str | None, ...]:
+        """Several meta values at once, in one query: inside a scope through its cache (no
+        savepoint, no context manager: the clock is read a few times a request), outside in a
+        transaction of its own."""
+        if not getattr(self._local, "depth", 0):
+            with self.transaction():
+                return self.read_meta(*keys)
+        cache = self._local.meta
+        missing = [key for key in keys if key not in cache]
+        if missing:
+            marks = ", ".join("?" for _ in missing)
+            found = dict(self._all(f"SELECT key, value FROM meta WHERE key IN ({marks})", tuple(missing)))
+            cache.update({key: found.get(key) for key in missing})
+        return tuple(cache[key] for key in keys)
+
     def set_meta(self, key: str, value: str) -> None:
         self._run("INSERT INTO meta (key, value) VALUES (?, ?) "
                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
