@@ -100,3 +100,27 @@ def test_concurrent_submissions_with_one_key_make_one_charge(portal, key, amount
     assert len({r.json()["chargeId"] for r in responses}) == 1
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == racers - 1
     assert len(portal.org(ACME)["charges"]) == 1
+
+
+KEY_TTL_SECONDS = 24 * 3600
+
+
+@settings(max_examples=examples(0.5))
+@given(key=idempotency_keys, kept=st.integers(min_value=1, max_value=KEY_TTL_SECONDS - 1),
+       gone=st.integers(min_value=0, max_value=3 * 86400))
+@example(key="key-a", kept=KEY_TTL_SECONDS - 1, gone=0)
+def test_a_key_is_remembered_for_24_hours_and_then_is_new(portal, key, kept, gone):
+    """Keys are kept 24 h (gate 8): within them the same key replays; from then on it is a new
+    purchase (its own charge, no `Idempotent-Replayed`)."""
+    portal.reset(world())
+    token = portal.access_token()
+    first = portal.charge(token, "10", key)
+    assert first.status_code == 202, first.text
+    portal.advance(kept)
+    replay = portal.charge(token, "10", key)
+    assert replay.headers.get("Idempotent-Replayed") == "true" and replay.json() == first.json(), \
+        f"{kept} s later the key was not remembered"
+    portal.advance(KEY_TTL_SECONDS - kept + gone)
+    fresh = portal.charge(token, "10", key)
+    assert fresh.status_code == 202 and "Idempotent-Replayed" not in fresh.headers, fresh.text
+    assert fresh.json()["chargeId"] != first.json()["chargeId"]
