@@ -107,3 +107,29 @@ def test_concurrent_upgrades_with_one_key_make_one_attempt(portal, tiers, outcom
             assert (response.status_code, response.json()["error"]) == (409, "idempotency_conflict")
     card_attempt = original.json()["status"] != "already_on_tier"
     assert len(portal.org(PAT)["upgradeAttempts"]) == int(card_attempt)
+
+
+# A tier priced like Plus but with other credits: direction is decided by price (section 7).
+PLUS_LATERAL = {"tierId": "nous-chat-plan-20-lateral", "name": "Plus Team", "tierOrder": 2,
+                "dollarsPerMonthDisplay": "20", "monthlyCredits": "30", "isEnabled": True}
+
+
+@settings(max_examples=examples(0.5))
+@given(key=idempotency_keys, days_in=st.integers(min_value=0, max_value=29))
+def test_a_same_price_tier_is_scheduled_for_the_cycle_end_never_charged_now(portal, key, days_in):
+    """A price that is not higher is not an upgrade: the preview says `scheduled`, the upgrade
+    route refuses it (422, nothing charged), and the pending change is `lateral`."""
+    fixture = world()
+    fixture["tiers"] = [*fixture["tiers"], PLUS_LATERAL]
+    portal.reset(fixture)
+    portal.advance(days_in * 86_400)
+    token = portal.access_token(PAT_OWNER)
+    lateral = PLUS_LATERAL["tierId"]
+    preview = portal.preview(token, lateral).json()
+    assert (preview["effect"], preview["amountDueNowCents"]) == ("scheduled", None), preview
+    refused = portal.upgrade(token, lateral, key)
+    assert (refused.status_code, refused.json()["error"]) == (422, "subscription_mutation_rejected"), refused.text
+    assert [c for c in portal.org(PAT)["charges"] if c["source"] == "upgrade"] == []
+    assert portal.org(PAT)["upgradeAttempts"] == []
+    scheduled = portal.schedule(token, lateral).json()
+    assert (scheduled["changeType"], scheduled["targetTierId"]) == ("lateral", lateral), scheduled
