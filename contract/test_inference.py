@@ -142,6 +142,9 @@ def large_body(tokens: int) -> str:
 @given(steps=window_steps)
 @example(steps=[("burst", 61), ("wait", 59), ("burst", 1), ("wait", 1), ("burst", 1)])
 @example(steps=[("large prompt", 1_000_000), ("burst", 1), ("wait", 60), ("burst", 1)])
+# The hour's 10 million tokens used up a minute at a time: the 429 waits for the hour's window,
+# the longest reset of the exhausted ones, not the minute's.
+@example(steps=[("large prompt", 1_000_000), ("wait", 60)] * 10 + [("burst", 1)])
 def test_rate_limit_headers_count_the_fixed_windows(portal, steps):
     """Free-model completions (no credits involved): each 200 and 429 carries the twelve
     headers of the model's windows, counted after an admitted request; a 429 counts nothing."""

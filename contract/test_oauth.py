@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from contract.portal import bearer
 from contract.profiles import examples
-from contract.world import BILLING_SCOPE, OWNER, world
+from contract.world import BILLING_SCOPE, OWNER, PAT_OWNER, world
 
 pytestmark = pytest.mark.control
 
@@ -110,3 +110,27 @@ def test_a_refresh_token_is_single_use_and_its_reuse_revokes_the_session(portal,
     assert state_status(portal, login["access_token"]) == (401, "session_revoked")
     after = refresh(portal, login["refresh_token"])
     assert (after.status_code, after.json()["error"]) == (400, "invalid_grant"), "the revoked session renewed"
+
+
+@settings(max_examples=examples(2))
+@given(purchased=st.sampled_from(["0", "-1", "0.000001", "5"]), plan=st.sampled_from([None, "nous-chat-plan-40"]))
+@example(purchased="0", plan=None)
+@example(purchased="5", plan="nous-chat-plan-40")
+def test_a_token_carries_the_entitlement_of_its_minting(portal, purchased, plan):
+    """Section 9: an access token's claims are a snapshot of the account when it was minted:
+    `paid_access` is `paid_service_access.allowed`, `subscription_tier` the plan's tier (0 with
+    none), `tool_access` the account's."""
+    if plan is None:  # acme, a team: its purchased balance is all it has
+        portal.reset(world(balanceUsd=purchased))
+    else:  # pat on a plan whose grant and rollover are spent
+        subscription = {"tierId": plan, "creditsRemaining": "0", "rolloverCredits": "0"}
+        portal.reset(world(pat={"balanceUsd": purchased, "subscription": subscription}))
+    user = OWNER if plan is None else PAT_OWNER
+    login = portal.token(user, BILLING_SCOPE)
+    claims = jwt.decode(login["access_token"], options={"verify_signature": False})
+    account = portal.api("GET", "/api/oauth/account", headers=bearer(login["access_token"])).json()
+    access = account["paid_service_access"]
+    note(f"P {purchased}, plan {plan}: account {access}")
+    assert claims["paid_access"] is access["allowed"] is (purchased in ("0.000001", "5"))
+    assert claims["subscription_tier"] == access["subscription_tier"] == (3 if plan else 0)
+    assert claims["tool_access"] == account["tool_access"]
