@@ -25,7 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = (["-m", "behave", "--stop", "-f", "null", "--no-junit"],
-          ["-m", "pytest", "contract", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--no-header"])
+          ["-m", "pytest", "contract", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--no-header",
+           "--hypothesis-profile=mutation"])
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Hypothesis profiles for the contract suite: `ci` (the default) and `thorough`.
+"""Hypothesis profiles for the contract suite: `ci` (the default), `thorough`, and `mutation`
+(`ci` without shrinking: contract/mutation.py only asks whether a property fails, not why).
 
 Every example is real HTTP against a portal, so there is no deadline (a slow request is not
 a bug) and the `ci` budget keeps the whole suite well under two minutes on two cores.
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 CI = "ci"
 THOROUGH = "thorough"
+MUTATION = "mutation"
 
 
 def register() -> None:
@@ -20,6 +22,8 @@ def register() -> None:
               "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
     settings.register_profile(CI, max_examples=40, stateful_step_count=20, **common)
     settings.register_profile(THOROUGH, max_examples=400, stateful_step_count=50, **common)
+    settings.register_profile(MUTATION, max_examples=40, stateful_step_count=20,
+                              phases=[Phase.explicit, Phase.reuse, Phase.generate], **common)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", CI))
 
 

@@ -370,15 +370,18 @@ def run_machine(machine_class, portal, must_reach: set[str], *, weight: float = 
     """Run a machine for its share of the profile's examples (`weight`) and step count (`steps`
     times as many). Every rule and every outcome in `must_reach` must have happened: a batch
     that missed one (swarm testing leaves some runs lopsided) is followed by another, up to
-    `extra_batches`; still missing, it is unreachable in practice and the property fails."""
+    `extra_batches`; still missing, it is unreachable in practice and the property fails.
+    The extra batches are always random: under the `CI` environment Hypothesis derandomizes,
+    and a derandomized batch run again is the same batch."""
     machine_class.reached = Counter()
     terminal = ChatTerminal(portal.base_url)
     setup = machine_class.setup_state()
     wanted = {f"rule {r.function.__name__}" for r in [*setup.rules, *setup.initializers]} | must_reach
     batch = settings(max_examples=examples(weight),
                      stateful_step_count=round(settings.default.stateful_step_count * steps))
-    for _ in range(1 + extra_batches):
-        run_state_machine_as_test(lambda: machine_class(portal, terminal), settings=batch)
+    for attempt in range(1 + extra_batches):
+        run_state_machine_as_test(lambda: machine_class(portal, terminal),
+                                  settings=batch if attempt == 0 else settings(batch, derandomize=False))
         missing = sorted(wanted - set(machine_class.reached))
         if not missing:
             return
