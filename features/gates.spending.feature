@@ -88,6 +88,14 @@ Feature: Who may spend, and when
       Then the purchase is refused with "monthly_cap_exceeded"
       And she is told $50 remains this month, under a cap the org set itself
 
+    Scenario: A failed charge does not count against the cap
+      Given the org's monthly cap is $200
+      And the saved card is a Visa ending 0002
+      And she has tried to buy $150 and the card was declined
+      And the saved card is a Visa ending 4242
+      When she buys $200
+      Then the purchase settles for $200
+
     Scenario: The default ceiling is $1,000 a month
       Given she has bought $990
       When she buys $25

@@ -61,6 +61,12 @@ def step_she_has_tried_to_buy(context, amount, count=1):
         context.attempt.succeeded()
 
 
+@given('she has tried to buy {amount:Money} and the card was declined')
+def step_she_has_tried_to_buy_and_was_declined(context, amount):
+    purchase(context, amount)
+    step_the_purchase_fails_because(context, "card_declined")
+
+
 @given("she has submitted a purchase of {amount:Money} without waiting for it")
 @when("she submits a purchase of {amount:Money} without waiting for it")
 def step_she_submits_a_purchase_without_waiting(context, amount):
