@@ -366,7 +366,7 @@ def assert_headers_agree_with_account(credits: dict, account: dict) -> None:
 
 
 def run_machine(machine_class, portal, must_reach: set[str], *, weight: float = 1, steps: float = 1,
-                extra_batches: int = 3) -> None:
+                extra_batches: int = 6) -> None:
     """Run a machine for its share of the profile's examples (`weight`) and step count (`steps`
     times as many). Every rule and every outcome in `must_reach` must have happened: a batch
     that missed one (swarm testing leaves some runs lopsided) is followed by another, up to
