@@ -125,7 +125,8 @@ def account_from(body: dict[str, Any]) -> Account:
 
 def events(response: requests.Response) -> Iterator[dict[str, Any]]:
     """The JSON payload of each `data:` line, read to the end of the response. A payload with
-    an `error` key is the stream failing after its headers."""
+    an `error` key is the stream failing after its headers; a response that ends before
+    `data: [DONE]` was cut off."""
     done = False
     for raw in response.iter_lines():
         line = raw.decode("utf-8")
@@ -141,6 +142,8 @@ def events(response: requests.Response) -> Iterator[dict[str, Any]]:
             raise PortalError(response.status_code, str(error.get("code") or "stream_error"),
                               str(error.get("message") or "The reply failed while streaming."))
         yield payload
+    if not done:
+        raise NetworkError("The reply stream ended before data: [DONE]; it may have been cut off.")
 
 
 class ReplyBuilder:

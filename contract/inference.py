@@ -11,6 +11,7 @@ the time the caller looks (the portal bills once the reply has been generated).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -104,22 +105,49 @@ class _ReadToTheEnd(httpx.SyncByteStream):
     def __init__(self, stream: httpx.SyncByteStream):
         self._stream = stream
         self._chunks: Iterator[bytes] | None = None
+        self.received = bytearray()  # the body as it came, for checking its framing
 
     def __iter__(self) -> Iterator[bytes]:
         self._chunks = iter(self._stream)
-        yield from self._chunks
+        for chunk in self._chunks:
+            self.received += chunk
+            yield chunk
 
     def close(self) -> None:
-        for _ in self._chunks if self._chunks is not None else self._stream:
-            pass
+        for chunk in self._chunks if self._chunks is not None else self._stream:
+            self.received += chunk
         self._stream.close()
 
 
 class _WholeReplies(httpx.HTTPTransport):
+    last: _ReadToTheEnd | None = None
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
-        response.stream = _ReadToTheEnd(response.stream)
+        response.stream = self.last = _ReadToTheEnd(response.stream)
         return response
+
+
+def assert_framed(body: bytes, *, model: str, include_usage: bool) -> None:
+    """§10's framing of a streamed answer: `data: <json>` events, each ended by a blank line,
+    then `data: [DONE]`; every chunk with the same id, `object`, `created` and the requested
+    model; the first delta from the assistant; one `finish_reason`, on the last chunk with
+    choices; then a usage chunk with `choices: []` exactly when `include_usage` was asked."""
+    text = body.decode()
+    assert text.endswith("\n\n"), f"the stream does not end with a whole event: {text[-80:]!r}"
+    events = text[:-2].split("\n\n")
+    assert all(e.startswith("data: ") for e in events), f"an event that is not `data: `: {events}"
+    assert events[-1] == "data: [DONE]", f"the stream does not end with data: [DONE]: {events[-1]!r}"
+    chunks = [json.loads(e[len("data: "):]) for e in events[:-1]]
+    assert {(c["id"], c["object"], c["created"], c["model"]) for c in chunks} == \
+        {(chunks[0]["id"], "chat.completion.chunk", chunks[0]["created"], model)}, chunks
+    with_choices = [c for c in chunks if c["choices"]]
+    assert with_choices[0]["choices"][0]["delta"].get("role") == "assistant", with_choices[0]
+    finishes = [i for i, c in enumerate(with_choices) if c["choices"][0]["finish_reason"] is not None]
+    assert finishes == [len(with_choices) - 1], f"one finish_reason, on the last chunk with choices: {chunks}"
+    usage = [c for c in chunks if c.get("usage")]
+    assert usage == ([chunks[-1]] if include_usage else []), f"usage chunks: {usage}"
+    assert len(chunks) == len(with_choices) + len(usage), f"a chunk with neither choices nor usage: {chunks}"
 
 
 @dataclass
@@ -150,7 +178,8 @@ class ChatTerminal:
 
     def __init__(self, base_url: str):
         self._sent: list[bytes] = []
-        http = httpx.Client(transport=_WholeReplies(), timeout=30,
+        self._transport = _WholeReplies()
+        http = httpx.Client(transport=self._transport, timeout=30,
                             event_hooks={"request": [lambda request: self._sent.append(request.read())]})
         self.sdk = openai.OpenAI(base_url=base_url.rstrip("/") + "/v1", api_key="set-per-call",
                                  max_retries=0, http_client=http)
@@ -174,6 +203,8 @@ class ChatTerminal:
         if stream:
             spec.assert_conforms(raw.http_response)  # status and headers: the body is an event stream
             self._accumulate(raw.parse(), result)
+            raw.http_response.close()
+            assert_framed(bytes(self._transport.last.received), model=model, include_usage=include_usage)
         else:
             self._whole(raw.parse(), result)
             spec.assert_conforms(raw.http_response)

@@ -217,6 +217,36 @@ MUTANTS = (
       "wait = max(w.reset for w in windows if w.exhausted)", "wait = min(w.reset for w in windows)"),
     M("a reset turns the Stripe switch back on", "mockportal/domain/scenarios.py",
       "StripeSwitch(store).set(available=True)", "pass"),
+    # §6: the device flow's other answers
+    M("an expired device code is expired_token", "mockportal/domain/device.py",
+      'if now >= row["expires_at"]:\n            return OAuthError("expired_token"',
+      'if False:\n            return OAuthError("expired_token"'),
+    M("a denied login is access_denied", "mockportal/domain/device.py",
+      'if row["status"] == DENIED:\n            return OAuthError("access_denied"',
+      'if False:\n            return OAuthError("access_denied"'),
+    M("only unknown scopes asked is invalid_scope", "mockportal/domain/device.py",
+      'if not requested:\n            raise OAuthError("invalid_scope"', 'if False:\n            raise OAuthError("invalid_scope"'),
+    M("an unknown client_id is invalid_client", "mockportal/domain/tokens.py",
+      "if client_id not in KNOWN_CLIENTS:", "if not client_id:"),
+    # (Not a mutant: "a refresh token of another client is refused" is equivalent while
+    # hermes-cli is the only registered client; another client_id is refused as unknown first.)
+    # §2, §7, §9, §10: answers the client parses
+    M("a replay says Idempotent-Replayed: true", "mockportal/api/__init__.py",
+      "if result.replayed:", "if False:"),
+    M("the unused grant rolls over, it is not kept", "mockportal/domain/plans.py",
+      "grant = tier.credits + min(plan.grant, Decimal(0))", "grant = tier.credits + plan.grant"),
+    M("rollover carries the previous rollover", "mockportal/domain/plans.py",
+      "rollover = min(max(plan.grant, Decimal(0)) + plan.rollover, tier.credits)",
+      "rollover = min(max(plan.grant, Decimal(0)), tier.credits)"),
+    M("effective_at_ms is the portal clock's instant", "mockportal/api/views.py",
+      '"effective_at_ms": int(credits.at * 1000),', '"effective_at_ms": int(credits.at) * 1000 + 1,'),
+    M("a stream ends with data: [DONE]", "mockportal/api/completions.py",
+      '    yield b"data: [DONE]\\n\\n"\n', ""),
+    M("the rate-limit headers count down", "mockportal/api/completions.py",
+      'headers[f"x-ratelimit-remaining-{name}"] = str(window.remaining)',
+      'headers[f"x-ratelimit-remaining-{name}"] = str(window.bucket.limit)'),
+    M("a model lists its context_length", "mockportal/api/completions.py",
+      '"context_length": model.context_length, "pricing": pricing}', '"context_length": 8192, "pricing": pricing}'),
 )
 
 

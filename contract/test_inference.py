@@ -29,7 +29,7 @@ from contract.portal import bearer
 from contract.profiles import examples
 from contract.strategies import ChatTurn, chat_turns, scripted_replies
 from contract.test_stateful import assert_headers_agree_with_account
-from contract.world import (BASIC, CATALOGUE, FREE, FREE_MODEL, MAX, PAT, PAT_OWNER, PLUS, PLUS_2025, PRICES,
+from contract.world import (BASIC, CATALOGUE, FREE, FREE_MODEL, MAX, MODELS, PAT, PAT_OWNER, PLUS, PLUS_2025, PRICES,
                             SETTLE_AFTER_SECONDS, world)
 
 pytestmark = pytest.mark.control
@@ -184,3 +184,21 @@ def test_every_authenticated_request_counts_against_the_request_windows(portal):
     assert admitted.status_code == 200, admitted.text
     assert int(admitted.headers["x-ratelimit-remaining-requests"]) == 60 - len(refused) - 1
     assert int(admitted.headers["x-ratelimit-remaining-requests-1h"]) == 1000 - len(refused) - 1
+
+
+@pytest.mark.parametrize("path", ["/v1/models", "/models"])
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
+def test_the_model_catalogue_is_public_and_lists_each_models_context_and_prices(portal, path, authorization):
+    """`GET /v1/models` (and `/models`) answers 200 whatever the Authorization, listing each
+    model of the catalogue with its name, integer `context_length` and per-token prices as
+    decimal strings; `owned_by` is never "llamacpp"."""
+    portal.reset(world())
+    response = portal.api("GET", path, headers={"Authorization": authorization} if authorization else {})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["object"] == "list"
+    listed = {m["id"]: {"name": m["name"], "context_length": m["context_length"],
+                        "pricing": {k: m["pricing"][k] for k in ("prompt", "completion")}}
+              for m in body["data"]}
+    assert listed == {m["id"]: {k: m[k] for k in ("name", "context_length", "pricing")} for m in MODELS}
+    assert all(m["object"] == "model" and m["owned_by"] != "llamacpp" for m in body["data"])

@@ -218,6 +218,9 @@ def test_a_genuine_rate_limit_is_not_waited_out(login, fake_time):
     (sse({"choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]}), "network_error"),
     (sse({"error": {"message": "upstream died", "code": "server_error"}}), "server_error"),
     ("data: {not json\n\n", "network_error"),
+    (sse({"choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}]},
+         {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}, done=False),
+     "network_error"),  # a whole reply, but the stream was cut before `data: [DONE]`
 ])
 def test_a_stream_that_breaks_is_an_error(login, fake_time, body, error):
     adapter = Scripted({"GET /v1/models": [(200, {"data": []}, {})],
